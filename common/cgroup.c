@@ -1,0 +1,162 @@
+/* cgroup.c — the instance cgroup: <cgroup2 mount>/<cgroup-name>/<pid>.
+ *
+ * Every process of every session lives there, so the last session out can
+ * kill whatever is left with one write to cgroup.kill (5.14+), even setsid
+ * double-forked daemons, and know from cgroup.events when they are gone.
+ * Creation and removal happen under the container lock: unlocked parallel
+ * create/join/remove of one cgroup races (ENOENT, ENODEV, EEXIST). */
+#include <errno.h>
+#include <fcntl.h>
+#include <libmount/libmount.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int cz_cgroup_mount(char *buf, size_t len)
+{
+	struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
+	struct libmnt_fs *fs = NULL;
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	int r = -ENOENT;
+
+	if (!tb || !it) {
+		mnt_free_iter(it);
+		mnt_unref_table(tb);
+		return -ENOMEM;
+	}
+	while (mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *type = mnt_fs_get_fstype(fs), *root = mnt_fs_get_root(fs);
+		if (type && strcmp(type, "cgroup2") == 0 && root && strcmp(root, "/") == 0) {
+			snprintf(buf, len, "%s", mnt_fs_get_target(fs));
+			r = 0;
+			break;
+		}
+	}
+	mnt_free_iter(it);
+	mnt_unref_table(tb);
+	return r;
+}
+
+/* populated 1 / 0 from cgroup.events, or -errno. */
+static int cgroup_populated(const char *path)
+{
+	char file[PATH_MAX + 32], buf[256];
+	const char *p;
+	int r;
+
+	snprintf(file, sizeof file, "%s/cgroup.events", path);
+	r = cz_read_small_file(AT_FDCWD, file, buf, sizeof buf);
+	if (r < 0)
+		return r;
+	p = strstr(buf, "populated ");
+	return p ? p[10] == '1' : -EINVAL;
+}
+
+int cz_cgroup_create(const char *name, pid_t pid, char *path, size_t len, struct cz_error *err)
+{
+	char mnt[PATH_MAX], dir[PATH_MAX];
+	int r, tries;
+	size_t i;
+
+	r = cz_cgroup_mount(mnt, sizeof mnt);
+	if (r < 0)
+		return cz_fail(err, -r, "no cgroup2 file system mounted (looked in /proc/self/mountinfo)");
+	if ((size_t)snprintf(path, len, "%s/%s/%d", mnt, name, (int)pid) >= len)
+		return cz_fail(err, ENAMETOOLONG, "cgroup path too long");
+	/* mkdir -p below the mount; another instance's teardown may remove an
+	 * empty parent between two of our mkdirs: retry. */
+	for (tries = 0; tries < 100; tries++) {
+		snprintf(dir, sizeof dir, "%s", path);
+		for (i = strlen(mnt) + 1; dir[i]; i++) {
+			if (dir[i] != '/')
+				continue;
+			dir[i] = '\0';
+			if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+				goto fail;
+			dir[i] = '/';
+		}
+		if (mkdir(path, 0755) == 0)
+			return 0;
+		if (errno == EEXIST) {
+			/* Left by a crashed run with the same pid; reuse if empty. */
+			r = cgroup_populated(path);
+			if (r == 0)
+				return 0;
+			return cz_fail(err, EBUSY, "cgroup %s is already in use", path);
+		}
+		if (errno != ENOENT)
+			goto fail;
+	}
+fail:
+	return cz_fail(err, errno, "creating cgroup %s: %m", path);
+}
+
+static void kill_procs(const char *path)
+{
+	char file[PATH_MAX + 32], buf[4096], *p, *end;
+
+	/* Before 5.14 there is no cgroup.kill: signal each listed process. */
+	snprintf(file, sizeof file, "%s/cgroup.procs", path);
+	if (cz_read_small_file(AT_FDCWD, file, buf, sizeof buf) < 0)
+		return;
+	for (p = buf; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (pid > 0)
+			kill((pid_t)pid, SIGKILL);
+	}
+}
+
+/* Kill everything in the cgroup, wait until it is empty, remove it and
+ * whatever empty parents up to the cgroup2 mount. */
+int cz_cgroup_kill(const char *path, struct cz_error *err)
+{
+	char file[PATH_MAX + 32], killfile[PATH_MAX + 32], mnt[PATH_MAX];
+	struct pollfd pfd;
+	int r, i;
+
+	if (!path[0])
+		return 0;
+	r = cgroup_populated(path);
+	if (r == -ENOENT)
+		return 0;
+	snprintf(killfile, sizeof killfile, "%s/cgroup.kill", path);
+	if (r != 0 && cz_write_file(killfile, "1") < 0)
+		kill_procs(path);
+	snprintf(file, sizeof file, "%s/cgroup.events", path);
+	pfd.fd = open(file, O_RDONLY | O_CLOEXEC);
+	pfd.events = POLLPRI;
+	/* Dying processes leave within milliseconds; bound the wait at 10 s. */
+	for (i = 0; i < 1000 && (r = cgroup_populated(path)) == 1; i++) {
+		if (i % 100 == 99 && cz_write_file(killfile, "1") < 0)
+			kill_procs(path);
+		if (pfd.fd >= 0)
+			poll(&pfd, 1, 10);
+		else
+			nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	}
+	if (pfd.fd >= 0)
+		close(pfd.fd);
+	if (r == 1)
+		return cz_fail(err, EBUSY, "cgroup %s: processes left after SIGKILL", path);
+	if (rmdir(path) < 0 && errno != ENOENT)
+		return cz_fail(err, errno, "removing cgroup %s: %m", path);
+	if (cz_cgroup_mount(mnt, sizeof mnt) == 0 && strncmp(path, mnt, strlen(mnt)) == 0) {
+		char dir[PATH_MAX], *slash;
+		snprintf(dir, sizeof dir, "%s", path);
+		while ((slash = strrchr(dir, '/')) && (size_t)(slash - dir) > strlen(mnt)) {
+			*slash = '\0';
+			if (rmdir(dir) < 0)
+				break;	/* EBUSY: another instance lives there */
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,372 @@
+/* config.c — the group directory TREES/GROUP/.container and its files.
+ *
+ * Every file is opened relative to a directory descriptor without following
+ * symlinks, and checked with the sshd StrictModes rule (root-owned, not
+ * writable by group or others) before it is run or read as root. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+const char *const cz_hook_names[CZ_HOOK_COUNT] = {
+	[CZ_HOOK_BIND] = "bind",
+	[CZ_HOOK_UNBIND] = "unbind",
+	[CZ_HOOK_PROFILE] = "profile",
+	[CZ_HOOK_STOP] = "stop",
+};
+
+static const struct {
+	const char *name;
+	enum cz_propagation prop;
+} propagations[] = {
+	{ "slave", CZ_PROP_SLAVE },
+	{ "private", CZ_PROP_PRIVATE },
+	{ "shared", CZ_PROP_SHARED },
+};
+
+static const struct {
+	const char *longopt;
+	char shortopt;
+	int flag;		/* 0: accepted, no effect */
+} unshare_opts[] = {
+	{ "--mount", 'm', CLONE_NEWNS },
+	{ "--uts", 'u', CLONE_NEWUTS },
+	{ "--ipc", 'i', CLONE_NEWIPC },
+	{ "--net", 'n', CLONE_NEWNET },
+	{ "--pid", 'p', CLONE_NEWPID },
+	{ "--cgroup", 'C', CLONE_NEWCGROUP },
+	/* A pid namespace always gets its own PID 1 (our reaper). */
+	{ "--fork", 'f', 0 },
+};
+
+const char *cz_propagation_name(enum cz_propagation p)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof propagations / sizeof propagations[0]; i++)
+		if (propagations[i].prop == p)
+			return propagations[i].name;
+	return "?";
+}
+
+/* Next whitespace-separated word of *p into buf; false at the end.  A '#'
+ * at the start of a word comments out the rest of the line. */
+static bool next_word(const char **p, char *buf, size_t len, bool *toolong)
+{
+	const char *s = *p;
+	size_t n = 0;
+
+	*toolong = false;
+	for (;;) {
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			s++;
+		if (*s != '#')
+			break;
+		while (*s && *s != '\n')
+			s++;
+	}
+	if (!*s)
+		return false;
+	while (*s && *s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') {
+		if (n + 1 < len)
+			buf[n++] = *s;
+		else
+			*toolong = true;
+		s++;
+	}
+	buf[n] = '\0';
+	*p = s;
+	return true;
+}
+
+/* Printable rendering of untrusted text for an error message. */
+static void printable(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 5 < len; in++) {
+		unsigned char c = (unsigned char)*in;
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
+static int unshare_word(const char *w, int *flags, struct cz_error *err)
+{
+	size_t i, j;
+	char shown[80];
+
+	if (w[0] == '-' && w[1] == '-') {
+		for (i = 0; i < sizeof unshare_opts / sizeof unshare_opts[0]; i++)
+			if (strcmp(w, unshare_opts[i].longopt) == 0) {
+				*flags |= unshare_opts[i].flag;
+				return 0;
+			}
+	} else if (w[0] == '-' && w[1]) {
+		/* Bundled short options, as unshare(1) takes them: -fp */
+		for (j = 1; w[j]; j++) {
+			for (i = 0; i < sizeof unshare_opts / sizeof unshare_opts[0]; i++)
+				if (w[j] == unshare_opts[i].shortopt)
+					break;
+			if (i == sizeof unshare_opts / sizeof unshare_opts[0])
+				goto bad;
+			*flags |= unshare_opts[i].flag;
+		}
+		return 0;
+	}
+bad:
+	printable(w, shown, sizeof shown);
+	return cz_fail(err, EINVAL, "unsupported option '%s' (supported: --uts --ipc --net --pid --cgroup --fork)", shown);
+}
+
+int cz_parse_unshare_options(const char *text, int *nsflags, struct cz_error *err)
+{
+	char w[64];
+	bool toolong;
+	int flags = 0, r;
+
+	while (next_word(&text, w, sizeof w, &toolong)) {
+		r = unshare_word(w, &flags, err);
+		if (r < 0)
+			return r;
+		if (toolong)
+			return cz_fail(err, EINVAL, "unsupported option '%s...'", w);
+	}
+	*nsflags = flags & ~CLONE_NEWNS;
+	return 0;
+}
+
+int cz_parse_propagation(const char *text, enum cz_propagation *prop, struct cz_error *err)
+{
+	char w[32], extra[32], shown[80];
+	bool toolong, toolong2;
+	size_t i;
+
+	if (!next_word(&text, w, sizeof w, &toolong)) {
+		*prop = CZ_PROP_SLAVE;
+		return 0;
+	}
+	if (!toolong && !next_word(&text, extra, sizeof extra, &toolong2))
+		for (i = 0; i < sizeof propagations / sizeof propagations[0]; i++)
+			if (strcmp(w, propagations[i].name) == 0) {
+				*prop = propagations[i].prop;
+				return 0;
+			}
+	printable(w, shown, sizeof shown);
+	return cz_fail(err, EINVAL, "invalid value '%s%s' (expected slave, private or shared)",
+		       shown, toolong ? "..." : "");
+}
+
+/* cgroup-name: one relative cgroup path of valid name components. */
+int cz_parse_cgroup_name(const char *text, char *out, size_t outlen, struct cz_error *err)
+{
+	char w[256], extra[8], comp[CZ_NAME_MAX + 2], shown[80];
+	bool toolong, t2;
+	const char *s;
+
+	if (!next_word(&text, w, sizeof w, &toolong)) {
+		snprintf(out, outlen, "containerize");
+		return 0;
+	}
+	if (toolong || next_word(&text, extra, sizeof extra, &t2) || strlen(w) >= outlen)
+		goto bad;
+	for (s = w; *s;) {
+		size_t n = strcspn(s, "/");
+		if (n == 0 || n > CZ_NAME_MAX)
+			goto bad;
+		memcpy(comp, s, n);
+		comp[n] = '\0';
+		if (!cz_name_valid(comp))
+			goto bad;
+		s += n;
+		if (*s == '/' && !*++s)
+			goto bad;
+	}
+	snprintf(out, outlen, "%s", w);
+	return 0;
+bad:
+	printable(w, shown, sizeof shown);
+	return cz_fail(err, EINVAL, "invalid cgroup name '%s'", shown);
+}
+
+/* shell: one command word (a path or a name found in PATH inside). */
+int cz_parse_shell(const char *text, char *out, size_t outlen, struct cz_error *err)
+{
+	char w[256], extra[8], shown[80];
+	bool toolong, t2;
+	const char *s;
+
+	if (!next_word(&text, w, sizeof w, &toolong)) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (toolong || next_word(&text, extra, sizeof extra, &t2) || strlen(w) >= outlen)
+		goto bad;
+	for (s = w; *s; s++)
+		if ((unsigned char)*s < 0x21 || *s == 0x7f)
+			goto bad;
+	snprintf(out, outlen, "%s", w);
+	return 0;
+bad:
+	printable(w, shown, sizeof shown);
+	return cz_fail(err, EINVAL, "invalid shell '%s' (one command, no arguments)", shown);
+}
+
+/* Check a config entry's owner and mode; strict callers refuse, root
+ * callers get a warning in the log. */
+static int trusted(const struct cz_config *cfg, const struct cz_group *g,
+		   const char *name, const struct stat *sb, struct cz_error *err)
+{
+	int r = cz_check_trusted(sb);
+	const char *why = r == -EPERM ? "not owned by root" : "writable by group or others";
+
+	if (r == 0)
+		return 0;
+	if (cfg->strict)
+		return cz_fail(err, EPERM, "refusing %s/%s: %s", g->confdir, name, why);
+	cz_log(cfg, LOG_WARNING, "warning: %s/%s is %s", g->confdir, name, why);
+	return 0;
+}
+
+static int read_conf(const struct cz_config *cfg, struct cz_group *g, int confd,
+		     const char *name, char *buf, size_t len, struct cz_error *err)
+{
+	struct stat sb;
+	int r;
+
+	if (fstatat(confd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return cz_fail(err, errno, "%s/%s: %m", g->confdir, name);
+	}
+	if (!S_ISREG(sb.st_mode))
+		return cz_fail(err, EINVAL, "%s/%s: not a regular file", g->confdir, name);
+	r = trusted(cfg, g, name, &sb, err);
+	if (r < 0)
+		return r;
+	r = cz_read_small_file(confd, name, buf, len);
+	if (r < 0)
+		return cz_fail(err, -r, "%s/%s: %s", g->confdir, name, strerror(-r));
+	return 1;
+}
+
+static int load_files(const struct cz_config *cfg, struct cz_group *g, int confd,
+		      struct cz_error *err)
+{
+	char buf[4096];
+	struct stat sb;
+	int r, h;
+
+	for (h = 0; h < CZ_HOOK_COUNT; h++) {
+		if (fstatat(confd, cz_hook_names[h], &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return cz_fail(err, errno, "%s/%s: %m", g->confdir, cz_hook_names[h]);
+		}
+		if (!S_ISREG(sb.st_mode))
+			return cz_fail(err, EINVAL, "%s/%s: not a regular file", g->confdir, cz_hook_names[h]);
+		r = trusted(cfg, g, cz_hook_names[h], &sb, err);
+		if (r < 0)
+			return r;
+		if (!(sb.st_mode & S_IXUSR))
+			return cz_fail(err, EACCES, "%s/%s: not executable", g->confdir, cz_hook_names[h]);
+		g->hook[h] = true;
+	}
+
+	static const char *const files[] = { "unshare-options", "propagation", "cgroup-name", "shell" };
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		buf[0] = '\0';
+		r = read_conf(cfg, g, confd, files[i], buf, sizeof buf, err);
+		if (r < 0)
+			return r;
+		switch (i) {
+		case 0: r = cz_parse_unshare_options(buf, &g->nsflags, err); break;
+		case 1: r = cz_parse_propagation(buf, &g->prop, err); break;
+		case 2: r = cz_parse_cgroup_name(buf, g->cgroup_name, sizeof g->cgroup_name, err); break;
+		default: r = cz_parse_shell(buf, g->shell, sizeof g->shell, err); break;
+		}
+		if (r < 0) {
+			char msg[sizeof err->msg];
+			snprintf(msg, sizeof msg, "%s", err->msg);
+			return cz_fail(err, -r, "%s/%s: %s", g->confdir, files[i], msg);
+		}
+	}
+	return 0;
+}
+
+int cz_group_load(const struct cz_config *cfg, const char *group,
+		  const char *container, struct cz_group *g, struct cz_error *err)
+{
+	struct stat sb;
+	int confd = -1, r;
+
+	memset(g, 0, sizeof *g);
+	g->groupfd = g->treefd = -1;
+	if (!cz_name_valid(group))
+		return cz_fail(err, EINVAL, "invalid group name (allowed: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most %d bytes)", CZ_NAME_MAX);
+	if (!cz_name_valid(container))
+		return cz_fail(err, EINVAL, "invalid container name (allowed: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most %d bytes)", CZ_NAME_MAX);
+	snprintf(g->group, sizeof g->group, "%s", group);
+	snprintf(g->container, sizeof g->container, "%s", container);
+	if ((size_t)snprintf(g->tree, sizeof g->tree, "%s/%s/%s", cfg->trees, group, container) >= sizeof g->tree)
+		return cz_fail(err, ENAMETOOLONG, "trees path too long");
+	snprintf(g->confdir, sizeof g->confdir, "%s/%s/.container", cfg->trees, group);
+
+	/* The trees root and the group directory are trusted paths: under a
+	 * strict caller, someone else able to write them could swap
+	 * .container or the tree for their own. */
+	const char *gdir = g->groupdir;
+	snprintf(g->groupdir, sizeof g->groupdir, "%s/%s", cfg->trees, group);
+	g->groupfd = open(gdir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (g->groupfd < 0)
+		return cz_fail(err, errno, "no group '%s': %s: %m", group, gdir);
+	if (cfg->strict) {
+		struct stat rsb;
+		if (stat(cfg->trees, &rsb) < 0 || cz_check_trusted(&rsb) < 0)
+			return cz_fail(err, EPERM, "refusing %s: not owned by root or writable by others", cfg->trees);
+		if (fstat(g->groupfd, &rsb) < 0 || cz_check_trusted(&rsb) < 0)
+			return cz_fail(err, EPERM, "refusing %s: not owned by root or writable by others", gdir);
+	}
+	confd = openat(g->groupfd, ".container", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (confd < 0)
+		return cz_fail(err, errno, "no group '%s': %s: %m", group, g->confdir);
+	if (fstat(confd, &sb) < 0) {
+		r = cz_fail(err, errno, "%s: %m", g->confdir);
+		goto out;
+	}
+	if (cz_check_trusted(&sb) < 0) {
+		const char *why = cz_check_trusted(&sb) == -EPERM ? "not owned by root" : "writable by group or others";
+		if (cfg->strict) {
+			r = cz_fail(err, EPERM, "refusing %s: %s", g->confdir, why);
+			goto out;
+		}
+		cz_log(cfg, LOG_WARNING, "warning: %s is %s", g->confdir, why);
+	}
+	g->treefd = openat(g->groupfd, container, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (g->treefd < 0) {
+		r = cz_fail(err, errno, "no container '%s' in group '%s': %s: %s", container, group,
+			    g->tree, errno == ENOTDIR || errno == ELOOP ? "not a directory (symlinks are refused)" : strerror(errno));
+		goto out;
+	}
+	r = load_files(cfg, g, confd, err);
+out:
+	close(confd);
+	return r;
+}
+
+void cz_group_close(struct cz_group *g)
+{
+	if (g->groupfd >= 0)
+		close(g->groupfd);
+	if (g->treefd >= 0)
+		close(g->treefd);
+	g->groupfd = g->treefd = -1;
+}

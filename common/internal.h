@@ -1,0 +1,153 @@
+/* internal.h — private to libcontainerize.  Every function here returns 0
+ * or -errno and fills a struct cz_error; none prints or exits. */
+#ifndef CZ_INTERNAL_H
+#define CZ_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "containerize.h"
+
+#define CZ_ATTR_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* ---- errors and log (error.c) ---- */
+/* Fill err with -code and a formatted message; returns -code (code > 0). */
+int cz_fail(struct cz_error *err, int code, const char *fmt, ...) CZ_ATTR_PRINTF(3, 4);
+void cz_log(const struct cz_config *cfg, int prio, const char *fmt, ...) CZ_ATTR_PRINTF(3, 4);
+
+/* ---- namespaces (ns.c) ---- */
+struct cz_ns_kind {
+	int flag;		/* CLONE_NEW* */
+	const char *name;	/* /proc/PID/ns/<name> and the pin file name */
+};
+/* Every namespace we may pin, in setns order: mount namespace last, since
+ * entering it changes what paths mean. */
+extern const struct cz_ns_kind cz_ns_kinds[];
+#define CZ_NS_COUNT 6
+
+/* ---- group configuration (config.c) ---- */
+enum cz_propagation { CZ_PROP_SLAVE, CZ_PROP_PRIVATE, CZ_PROP_SHARED };
+
+enum cz_hook { CZ_HOOK_BIND, CZ_HOOK_UNBIND, CZ_HOOK_PROFILE, CZ_HOOK_STOP, CZ_HOOK_COUNT };
+extern const char *const cz_hook_names[CZ_HOOK_COUNT];
+
+struct cz_group {
+	char group[CZ_NAME_MAX + 1];
+	char container[CZ_NAME_MAX + 1];
+	char tree[PATH_MAX];		/* TREES/GROUP/CONTAINER */
+	char confdir[PATH_MAX];		/* TREES/GROUP/.container */
+	char groupdir[PATH_MAX];	/* TREES/GROUP */
+	int groupfd;			/* O_PATH of TREES/GROUP (host namespace) */
+	int treefd;			/* O_PATH of the tree, no symlink */
+	bool hook[CZ_HOOK_COUNT];	/* present and trusted */
+	char cgroup_name[256];
+	int nsflags;			/* extra CLONE_NEW* besides NEWNS */
+	enum cz_propagation prop;
+	char shell[256];
+};
+
+/* Parsers: pure functions on a text buffer (unit-tested, fuzzed). */
+int cz_parse_unshare_options(const char *text, int *nsflags, struct cz_error *err);
+int cz_parse_propagation(const char *text, enum cz_propagation *prop, struct cz_error *err);
+int cz_parse_cgroup_name(const char *text, char *out, size_t outlen, struct cz_error *err);
+int cz_parse_shell(const char *text, char *out, size_t outlen, struct cz_error *err);
+const char *cz_propagation_name(enum cz_propagation p);
+
+/* Open TREES/GROUP, its .container and the tree and read every file. */
+int cz_group_load(const struct cz_config *cfg, const char *group,
+		  const char *container, struct cz_group *g, struct cz_error *err);
+void cz_group_close(struct cz_group *g);
+
+/* ---- run dir, locks, state (rundir.c, state.c) ---- */
+struct cz_state {
+	bool complete;			/* false while the setup runs */
+	pid_t pid;			/* INSTANCE_PID */
+	char boot_id[64];
+	long long started;		/* unix time */
+	int nsflags;
+	enum cz_propagation prop;
+	char tree[PATH_MAX];
+	char cgroup[PATH_MAX];		/* absolute instance cgroup dir */
+};
+
+int cz_state_format(const struct cz_state *st, char *buf, size_t len);
+int cz_state_parse(const char *text, struct cz_state *st, struct cz_error *err);
+int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err);
+int cz_state_write(int dirfd, const struct cz_state *st, struct cz_error *err);
+int cz_boot_id(char *buf, size_t len);
+
+struct cz_lock {
+	int dirfd;			/* RUNDIR/GROUP/CONTAINER */
+	int lockfd;
+	char dir[PATH_MAX];
+	char group[CZ_NAME_MAX + 1];
+	char container[CZ_NAME_MAX + 1];
+};
+/* Make RUNDIR a private mount (once) so namespace pins can live there. */
+int cz_rundir_prepare(const char *rundir, struct cz_error *err);
+int cz_lock_take(const struct cz_config *cfg, const char *group,
+		 const char *container, bool create, struct cz_lock *lk,
+		 struct cz_error *err);
+void cz_lock_release(struct cz_lock *lk);
+/* Remove everything of the container from the run dir, the lock last. */
+void cz_rundir_remove(const struct cz_config *cfg, const char *group, struct cz_lock *lk);
+int cz_count_sessions(int reffd);
+
+/* ---- pins (pins.c) ---- */
+int cz_pin_namespaces(const struct cz_lock *lk, pid_t pid, int nsflags, struct cz_error *err);
+void cz_unpin_namespaces(const struct cz_lock *lk);
+int cz_open_pins(int dirfd, int nsflags, int fds[CZ_NS_COUNT], struct cz_error *err);
+
+/* ---- cgroup (cgroup.c) ---- */
+int cz_cgroup_mount(char *buf, size_t len);
+int cz_cgroup_create(const char *name, pid_t pid, char *path, size_t len, struct cz_error *err);
+int cz_cgroup_kill(const char *path, struct cz_error *err);
+
+/* ---- hooks (hooks.c) ---- */
+struct cz_hook_env {
+	const struct cz_group *g;
+	pid_t pid;
+	const char *cgroup;
+};
+/* Run a hook with stdin /dev/null and stdout on our stderr; the status is
+ * a wait status, returns -errno only if it could not be started. */
+int cz_hook_run(const struct cz_hook_env *he, const char *path, char *const argv[], int *status);
+int cz_hook_run_checked(const struct cz_hook_env *he, enum cz_hook h, const char *path,
+			char *const argv[], struct cz_error *err);
+void cz_describe_status(int status, char *buf, size_t len);
+
+/* ---- setup and teardown (setup.c, mounts.c, teardown.c) ---- */
+int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
+	     struct cz_state *st, struct cz_error *err);
+/* In the new namespaces: propagation, standard mounts, pivot_root. */
+int cz_mount_propagation(enum cz_propagation p, const char *tree, struct cz_error *err);
+int cz_reopen_group(const struct cz_group *g, struct cz_error *err);
+int cz_mount_tree(const struct cz_group *g, int groupfd, int *rootfd, struct cz_error *err);
+int cz_pivot_into(int rootfd, struct cz_error *err);
+int cz_run_profile(const struct cz_hook_env *he, int profilefd, struct cz_error *err);
+
+/* Full teardown of the instance in st: stop, kill, unpin, unbind, state. */
+int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk,
+		const struct cz_state *st, bool ran, struct cz_error *err);
+
+pid_t cz_clone(uint64_t flags, int cgroupfd);
+
+/* ---- small helpers (util.c) ---- */
+/* execve and posix_spawn take char *const argv[] for historical reasons
+ * and never write to the strings. */
+static inline char *cz_unconst(const char *s)
+{
+	union { const char *c; char *m; } u = { .c = s };
+	return u.m;
+}
+
+int cz_read_small_file(int dirfd, const char *name, char *buf, size_t len);
+int cz_write_file(const char *path, const char *text);
+int cz_check_trusted(const struct stat *sb);
+ssize_t cz_write_all(int fd, const void *buf, size_t len);
+ssize_t cz_read_all(int fd, void *buf, size_t len);
+
+#endif

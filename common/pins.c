@@ -1,0 +1,94 @@
+/* pins.c — keep a container's namespaces alive without any process.
+ *
+ * Each namespace of the setup process is bind-mounted onto a file in the
+ * run dir, as `unshare --mount=FILE` does.  The bind is made from the host
+ * mount namespace: the kernel refuses to bind a mount namespace into one
+ * that is not older than it, and on 6.18 the check fails at random from a
+ * nested namespace — we retry a bounded number of times and then say so. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int pin_one(const char *src, const char *dst)
+{
+	struct timespec ts = { 0, 1000000 };
+	int tries, fd;
+
+	fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	for (tries = 0; tries < 20; tries++) {
+		if (mount(src, dst, NULL, MS_BIND, NULL) == 0)
+			return 0;
+		if (errno != EINVAL)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return -errno;
+}
+
+int cz_pin_namespaces(const struct cz_lock *lk, pid_t pid, int nsflags, struct cz_error *err)
+{
+	char src[64], dst[PATH_MAX + 16];
+	int i, r;
+
+	for (i = 0; i < CZ_NS_COUNT; i++) {
+		const struct cz_ns_kind *k = &cz_ns_kinds[i];
+		if (!(k->flag & (nsflags | CLONE_NEWNS)))
+			continue;
+		snprintf(src, sizeof src, "/proc/%d/ns/%s", (int)pid, k->name);
+		snprintf(dst, sizeof dst, "%s/%s", lk->dir, k->name);
+		r = pin_one(src, dst);
+		if (r == -EINVAL)
+			return cz_fail(err, EINVAL, "pinning the %s namespace on %s: %s (is containerize running inside another mount namespace?)",
+				       k->name, dst, strerror(EINVAL));
+		if (r < 0)
+			return cz_fail(err, -r, "pinning the %s namespace on %s: %s", k->name, dst, strerror(-r));
+	}
+	return 0;
+}
+
+void cz_unpin_namespaces(const struct cz_lock *lk)
+{
+	int i;
+
+	for (i = 0; i < CZ_NS_COUNT; i++) {
+		char path[PATH_MAX + 16];
+
+		/* A pin left by another boot is a plain file: EINVAL, fine. */
+		snprintf(path, sizeof path, "%s/%s", lk->dir, cz_ns_kinds[i].name);
+		umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
+		unlinkat(lk->dirfd, cz_ns_kinds[i].name, 0);
+	}
+}
+
+int cz_open_pins(int dirfd, int nsflags, int fds[CZ_NS_COUNT], struct cz_error *err)
+{
+	struct statfs sfs;
+	int i;
+
+	for (i = 0; i < CZ_NS_COUNT; i++)
+		fds[i] = -1;
+	for (i = 0; i < CZ_NS_COUNT; i++) {
+		const struct cz_ns_kind *k = &cz_ns_kinds[i];
+		if (!(k->flag & (nsflags | CLONE_NEWNS)))
+			continue;
+		fds[i] = openat(dirfd, k->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fds[i] < 0)
+			return cz_fail(err, errno, "opening the %s namespace pin: %m", k->name);
+		/* Not pinned (a file left by a crash or another boot)? */
+		if (fstatfs(fds[i], &sfs) < 0 || sfs.f_type != NSFS_MAGIC)
+			return cz_fail(err, ESTALE, "the %s namespace pin is not mounted", k->name);
+	}
+	return 0;
+}

@@ -1,0 +1,248 @@
+/* rundir.c — the run directory, the per-container lock and session count.
+ *
+ * RUNDIR/GROUP/CONTAINER/ holds `lock` (exclusive flock: the setup and
+ * teardown mutex), `ref` (every live session holds a shared flock on it),
+ * `state` and the namespace pins.  Everything is removed at teardown, the
+ * lock file last; a process that locked a file that was unlinked meanwhile
+ * notices (its inode is no longer the one at the path) and retries. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libmount/libmount.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int flock_retry(int fd, int op)
+{
+	while (flock(fd, op) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Propagation of the mount at exactly `path` in our mount table: 0 if it is
+ * a private mount point, 1 if it needs making private, 2 if no mount. */
+static int rundir_mount_state(const char *path)
+{
+	struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_BACKWARD);
+	struct libmnt_fs *fs;
+	int state = 2;
+
+	if (!tb || !it) {
+		mnt_free_iter(it);
+		mnt_unref_table(tb);
+		return -ENOMEM;
+	}
+	while (mnt_table_next_fs(tb, it, &fs) == 0) {
+		unsigned long prop = 0;
+		const char *t = mnt_fs_get_target(fs);
+		if (!t || strcmp(t, path) != 0)
+			continue;
+		mnt_fs_get_propagation(fs, &prop);
+		state = (prop & (MS_SHARED | MS_SLAVE)) ? 1 : 0;
+		break;
+	}
+	mnt_free_iter(it);
+	mnt_unref_table(tb);
+	return state;
+}
+
+/* Namespace pins can only be bind-mounted onto a private mount (else the
+ * pin could propagate into the namespace it pins: EINVAL).  Made once and
+ * kept, as `ip netns` keeps /run/netns. */
+int cz_rundir_prepare(const char *rundir, struct cz_error *err)
+{
+	char real[PATH_MAX];
+	int fd, r, st;
+
+	r = mkdir_p(rundir, 0755);
+	if (r < 0)
+		return cz_fail(err, -r, "run dir %s: %s", rundir, strerror(-r));
+	if (!realpath(rundir, real))
+		return cz_fail(err, errno, "run dir %s: %m", rundir);
+	fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return cz_fail(err, errno, "run dir %s: %m", real);
+	/* Serialise the check-then-mount against other setups. */
+	r = flock_retry(fd, LOCK_EX);
+	if (r < 0)
+		goto out;
+	st = rundir_mount_state(real);
+	if (st < 0) {
+		r = st;
+		goto out;
+	}
+	if (st == 2 && mount(real, real, NULL, MS_BIND, NULL) < 0) {
+		r = cz_fail(err, errno, "run dir %s: bind mount: %m", real);
+		goto out;
+	}
+	if (st != 0 && mount(NULL, real, NULL, MS_PRIVATE, NULL) < 0) {
+		r = cz_fail(err, errno, "run dir %s: make private: %m", real);
+		goto out;
+	}
+	r = 0;
+out:
+	if (r < 0 && err && !err->msg[0])
+		cz_fail(err, -r, "run dir %s: %s", real, strerror(-r));
+	close(fd);
+	return r;
+}
+
+static int same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	if (fstat(fd, &a) < 0 || stat(path, &b) < 0)
+		return 0;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static int make_dirs(const char *rundir, const char *group, const char *dir)
+{
+	char gdir[PATH_MAX];
+	int tries;
+
+	snprintf(gdir, sizeof gdir, "%s/%s", rundir, group);
+	/* A teardown may remove GROUP/ between our two mkdirs: retry. */
+	for (tries = 0; tries < 100; tries++) {
+		if (mkdir(gdir, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+			return 0;
+		if (errno != ENOENT)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
+int cz_lock_take(const struct cz_config *cfg, const char *group,
+		 const char *container, bool create, struct cz_lock *lk,
+		 struct cz_error *err)
+{
+	char lockpath[PATH_MAX + 8];
+	int r, tries;
+
+	lk->dirfd = lk->lockfd = -1;
+	snprintf(lk->group, sizeof lk->group, "%s", group);
+	snprintf(lk->container, sizeof lk->container, "%s", container);
+	if ((size_t)snprintf(lk->dir, sizeof lk->dir, "%s/%s/%s", cfg->rundir, group, container) >= sizeof lk->dir)
+		return cz_fail(err, ENAMETOOLONG, "run dir path too long");
+	snprintf(lockpath, sizeof lockpath, "%s/lock", lk->dir);
+	for (tries = 0; tries < 1000; tries++) {
+		if (create) {
+			r = mkdir_p(cfg->rundir, 0755);
+			if (r == 0)
+				r = make_dirs(cfg->rundir, group, lk->dir);
+			if (r < 0)
+				return cz_fail(err, -r, "run dir %s: %s", lk->dir, strerror(-r));
+		}
+		lk->dirfd = open(lk->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (lk->dirfd < 0) {
+			if (errno == ENOENT && create)
+				continue;
+			return errno == ENOENT ? -ENOENT : cz_fail(err, errno, "run dir %s: %m", lk->dir);
+		}
+		lk->lockfd = openat(lk->dirfd, "lock", O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
+		if (lk->lockfd < 0) {
+			r = errno;
+			close(lk->dirfd);
+			lk->dirfd = -1;
+			if (r == ENOENT && create)
+				continue;
+			return r == ENOENT ? -ENOENT : cz_fail(err, r, "%s: %s", lockpath, strerror(r));
+		}
+		r = flock_retry(lk->lockfd, LOCK_EX);
+		if (r < 0) {
+			cz_lock_release(lk);
+			return cz_fail(err, -r, "%s: %s", lockpath, strerror(-r));
+		}
+		/* The teardown that held it may have removed it all. */
+		if (same_file(lk->lockfd, lockpath) && same_file(lk->dirfd, lk->dir))
+			return 0;
+		cz_lock_release(lk);
+		if (!create)
+			return -ENOENT;
+	}
+	return cz_fail(err, EAGAIN, "%s: could not take the lock", lockpath);
+}
+
+void cz_lock_release(struct cz_lock *lk)
+{
+	if (lk->lockfd >= 0)
+		close(lk->lockfd);	/* releases the flock */
+	if (lk->dirfd >= 0)
+		close(lk->dirfd);
+	lk->lockfd = lk->dirfd = -1;
+}
+
+void cz_rundir_remove(const struct cz_config *cfg, const char *group, struct cz_lock *lk)
+{
+	char gdir[PATH_MAX];
+
+	unlinkat(lk->dirfd, "state", 0);
+	unlinkat(lk->dirfd, "state.new", 0);
+	unlinkat(lk->dirfd, "ref", 0);
+	/* Last, still holding it: waiters see the unlinked lock and retry. */
+	unlinkat(lk->dirfd, "lock", 0);
+	rmdir(lk->dir);
+	snprintf(gdir, sizeof gdir, "%s/%s", cfg->rundir, group);
+	rmdir(gdir);
+}
+
+/* Live sessions: the shared flocks on the ref file, from /proc/locks. */
+int cz_count_sessions(int reffd)
+{
+	struct stat sb;
+	char line[256];
+	FILE *f;
+	int n = 0;
+
+	if (fstat(reffd, &sb) < 0)
+		return -errno;
+	f = fopen("/proc/locks", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof line, f)) {
+		unsigned maj, min;
+		unsigned long ino;
+		char kind[16], adv[16], mode[16];
+		if (strstr(line, "->"))
+			continue;	/* a waiter, not a holder */
+		if (sscanf(line, "%*d: %15s %15s %15s %*d %x:%x:%lu", kind, adv, mode, &maj, &min, &ino) != 6)
+			continue;
+		if (strcmp(kind, "FLOCK") == 0 && maj == major(sb.st_dev) &&
+		    min == minor(sb.st_dev) && ino == sb.st_ino)
+			n++;
+	}
+	fclose(f);
+	return n;
+}

@@ -1,0 +1,354 @@
+/* session.c — open, enter and close a session: the one sequence every
+ * front end uses.
+ *
+ * Lock protocol (all under the exclusive `lock`):
+ *   open:  state missing           -> set up
+ *          state of an unfinished setup, of another boot, or with a `ref`
+ *          nobody holds (LOCK_EX|LOCK_NB succeeds) -> stale: tear down,
+ *          then set up
+ *          else                    -> join
+ *          then take `ref` shared and release `lock`.
+ *   close: if `ref` can be taken exclusively we are the last: tear down.
+ * A failed LOCK_SH -> LOCK_EX|LOCK_NB upgrade drops the shared lock (flock
+ * upgrades are not atomic), harmless only because it is done under `lock`.
+ * A SIGKILL anywhere releases our flocks; what it leaves is stale state
+ * that the next run recognises. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct cz_session {
+	struct cz_config cfg;
+	struct cz_group g;
+	struct cz_state st;
+	int reffd;
+	int nsfd[CZ_NS_COUNT];
+	int cgfd;
+	int host_mnt, host_pid;		/* to get back for host-side work */
+	bool joined_self;
+};
+
+static void session_close_fds(struct cz_session *s)
+{
+	int i;
+
+	for (i = 0; i < CZ_NS_COUNT; i++) {
+		if (s->nsfd[i] >= 0)
+			close(s->nsfd[i]);
+		s->nsfd[i] = -1;
+	}
+	if (s->cgfd >= 0)
+		close(s->cgfd);
+	s->cgfd = -1;
+}
+
+static void session_free(struct cz_session *s)
+{
+	session_close_fds(s);
+	if (s->reffd >= 0)
+		close(s->reffd);
+	if (s->host_mnt >= 0)
+		close(s->host_mnt);
+	if (s->host_pid >= 0)
+		close(s->host_pid);
+	cz_group_close(&s->g);
+	free(s);
+}
+
+/* Is the state we found under the lock a live instance? */
+static bool state_is_live(int dirfd, const struct cz_state *st, int *reffd)
+{
+	char boot[64];
+
+	*reffd = -1;
+	if (!st->complete)
+		return false;		/* its setup died holding the lock */
+	if (cz_boot_id(boot, sizeof boot) < 0 || strcmp(boot, st->boot_id) != 0)
+		return false;		/* another boot: nothing of it is left */
+	*reffd = openat(dirfd, "ref", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (*reffd < 0)
+		return false;
+	if (flock(*reffd, LOCK_EX | LOCK_NB) < 0)
+		return true;		/* some session holds it */
+	close(*reffd);
+	*reffd = -1;
+	return false;
+}
+
+static void clean_stale(const struct cz_config *cfg, struct cz_lock *lk, const struct cz_state *st)
+{
+	struct cz_error e = { 0 };
+	char boot[64];
+	bool same_boot = cz_boot_id(boot, sizeof boot) == 0 && strcmp(boot, st->boot_id) == 0;
+
+	cz_log(cfg, LOG_NOTICE, "cleaning up stale container %s/%s (instance %d%s)", lk->group,
+	       lk->container, (int)st->pid, !st->complete ? ", setup died" : same_boot ? ", no session left" : ", other boot");
+	/* stop only for an instance that ran; after a reboot its processes
+	 * and mounts are gone, but unbind still undoes the tree changes. */
+	if (cz_teardown(cfg, lk, st, st->complete && same_boot, &e) < 0)
+		cz_log(cfg, LOG_ERR, "%s", e.msg);
+}
+
+static int open_live(struct cz_session *s, int dirfd, struct cz_error *err)
+{
+	int r = cz_open_pins(dirfd, s->st.nsflags, s->nsfd, err);
+
+	if (r < 0)
+		return r;
+	s->cgfd = open(s->st.cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->cgfd < 0)
+		return cz_fail(err, errno, "cgroup %s: %m", s->st.cgroup);
+	s->host_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (s->host_mnt < 0)
+		return cz_fail(err, errno, "/proc/self/ns/mnt: %m");
+	if (s->st.nsflags & CLONE_NEWPID) {
+		s->host_pid = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (s->host_pid < 0)
+			return cz_fail(err, errno, "/proc/self/ns/pid: %m");
+	}
+	return 0;
+}
+
+static int open_locked(struct cz_session *s, struct cz_lock *lk, bool *setup, struct cz_error *err)
+{
+	struct cz_error e = { 0 };
+	int r;
+
+	r = cz_state_read(lk->dirfd, &s->st, &e);
+	if (r == 0 && state_is_live(lk->dirfd, &s->st, &s->reffd)) {
+		/* Join: the exclusive probe failed, take our shared hold. */
+		if (flock(s->reffd, LOCK_SH) < 0)
+			return cz_fail(err, errno, "ref: %m");
+		*setup = false;
+		return open_live(s, lk->dirfd, err);
+	}
+	if (r == 0)
+		clean_stale(&s->cfg, lk, &s->st);
+	else if (r != -ENOENT) {
+		cz_log(&s->cfg, LOG_WARNING, "discarding unreadable state of %s/%s: %s", lk->group, lk->container, e.msg);
+		cz_unpin_namespaces(lk);
+	}
+	*setup = true;
+	r = cz_setup(&s->cfg, &s->g, lk, &s->st, err);
+	if (r < 0)
+		return r;
+	s->reffd = openat(lk->dirfd, "ref", O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (s->reffd < 0 || flock(s->reffd, LOCK_SH) < 0)
+		r = cz_fail(err, errno, "ref: %m");
+	if (r == 0) {
+		/* Complete only now: a crash before this is an unfinished setup. */
+		s->st.complete = true;
+		r = cz_state_write(lk->dirfd, &s->st, err);
+	}
+	if (r == 0)
+		r = open_live(s, lk->dirfd, err);
+	if (r < 0) {
+		struct cz_error e2 = { 0 };
+		cz_teardown(&s->cfg, lk, &s->st, false, &e2);
+	}
+	return r;
+}
+
+int cz_session_open(const struct cz_config *cfg, const char *group,
+		    const char *container, struct cz_session **out,
+		    struct cz_error *err)
+{
+	struct cz_session *s = calloc(1, sizeof *s);
+	struct cz_lock lk;
+	bool setup = false;
+	int r, i;
+
+	if (!s)
+		return cz_fail(err, ENOMEM, "out of memory");
+	s->cfg = *cfg;
+	s->reffd = s->cgfd = s->host_mnt = s->host_pid = -1;
+	for (i = 0; i < CZ_NS_COUNT; i++)
+		s->nsfd[i] = -1;
+	r = cz_group_load(cfg, group, container, &s->g, err);
+	if (r < 0) {
+		cz_log(cfg, LOG_WARNING | CZ_LOG_AUDIT, "refused %s for %s/%s: %s", cfg->user ? cfg->user : "?",
+		       cz_name_valid(group) ? group : "(invalid)", cz_name_valid(container) ? container : "(invalid)", err->msg);
+		session_free(s);
+		return r;
+	}
+	r = cz_lock_take(cfg, group, container, true, &lk, err);
+	if (r < 0) {
+		session_free(s);
+		return r;
+	}
+	r = open_locked(s, &lk, &setup, err);
+	if (r < 0 && setup)
+		cz_rundir_remove(cfg, group, &lk);
+	cz_lock_release(&lk);
+	if (r < 0) {
+		cz_log(cfg, LOG_ERR | CZ_LOG_AUDIT, "setup of %s/%s for %s failed: %s", group, container,
+		       cfg->user ? cfg->user : "?", err->msg);
+		session_free(s);
+		return r;
+	}
+	cz_log(cfg, LOG_NOTICE, "%s %s/%s (instance %d) for %s", setup ? "set up" : "joined",
+	       group, container, (int)s->st.pid, cfg->user ? cfg->user : "?");
+	*out = s;
+	return 0;
+}
+
+/* setns into everything but the pid namespace (done by the caller before
+ * its fork); the mount namespace last. */
+static int enter_namespaces(struct cz_session *s, struct cz_error *err)
+{
+	int i;
+
+	for (i = 0; i < CZ_NS_COUNT; i++) {
+		if (s->nsfd[i] < 0 || cz_ns_kinds[i].flag == CLONE_NEWPID)
+			continue;
+		if (setns(s->nsfd[i], cz_ns_kinds[i].flag) < 0)
+			return cz_fail(err, errno, "entering the %s namespace: %m", cz_ns_kinds[i].name);
+	}
+	return 0;
+}
+
+static int pid_ns_index(void)
+{
+	int i;
+
+	for (i = 0; i < CZ_NS_COUNT; i++)
+		if (cz_ns_kinds[i].flag == CLONE_NEWPID)
+			return i;
+	return -1;
+}
+
+pid_t cz_session_fork(struct cz_session *s, struct cz_error *err)
+{
+	int pidx = pid_ns_index();
+	pid_t pid;
+
+	/* setns(CLONE_NEWPID) only changes where our children go. */
+	if (s->nsfd[pidx] >= 0 && setns(s->nsfd[pidx], CLONE_NEWPID) < 0)
+		return cz_fail(err, errno, "entering the pid namespace: %m");
+	pid = cz_clone(0, s->cgfd);
+	if (pid < 0) {
+		int e = errno;
+		if (s->host_pid >= 0)
+			(void)!setns(s->host_pid, CLONE_NEWPID);
+		return cz_fail(err, e, "fork: %s", strerror(e));
+	}
+	if (pid == 0) {
+		int r = enter_namespaces(s, err);
+		session_close_fds(s);
+		return r < 0 ? r : 0;
+	}
+	if (s->host_pid >= 0 && setns(s->host_pid, CLONE_NEWPID) < 0)
+		cz_log(&s->cfg, LOG_ERR, "returning to the host pid namespace: %m");
+	/* The parent needs none of the container's namespaces any more. */
+	session_close_fds(s);
+	return pid;
+}
+
+int cz_session_join_self(struct cz_session *s, bool with_cgroup, struct cz_error *err)
+{
+	int pidx = pid_ns_index(), r;
+
+	if (with_cgroup) {
+		char procs[PATH_MAX + 16];
+		snprintf(procs, sizeof procs, "%s/cgroup.procs", s->st.cgroup);
+		r = cz_write_file(procs, "0");
+		if (r < 0)
+			return cz_fail(err, -r, "joining cgroup %s: %s", s->st.cgroup, strerror(-r));
+	}
+	if (s->nsfd[pidx] >= 0 && setns(s->nsfd[pidx], CLONE_NEWPID) < 0)
+		return cz_fail(err, errno, "entering the pid namespace: %m");
+	r = enter_namespaces(s, err);
+	if (r < 0)
+		return r;
+	s->joined_self = true;
+	session_close_fds(s);
+	return 0;
+}
+
+static int close_locked(struct cz_session *s, struct cz_error *err)
+{
+	struct cz_state cur;
+	struct cz_error e = { 0 };
+	struct cz_lock lk;
+	int r;
+
+	r = cz_lock_take(&s->cfg, s->g.group, s->g.container, false, &lk, err);
+	if (r == -ENOENT)
+		return 0;		/* already torn down (--stop) */
+	if (r < 0)
+		return r;
+	r = cz_state_read(lk.dirfd, &cur, &e);
+	/* Another instance since (--stop, then a new setup): not ours. */
+	if (r < 0 || cur.pid != s->st.pid || cur.started != s->st.started) {
+		cz_lock_release(&lk);
+		return 0;
+	}
+	if (flock(s->reffd, LOCK_EX | LOCK_NB) == 0) {
+		r = cz_teardown(&s->cfg, &lk, &cur, true, err);
+		cz_rundir_remove(&s->cfg, s->g.group, &lk);
+		cz_log(&s->cfg, LOG_NOTICE, "tore down %s/%s (instance %d) after the last session of %s",
+		       s->g.group, s->g.container, (int)cur.pid, s->cfg.user ? s->cfg.user : "?");
+	} else {
+		cz_log(&s->cfg, LOG_NOTICE, "left %s/%s (instance %d): %s", s->g.group, s->g.container,
+		       (int)cur.pid, s->cfg.user ? s->cfg.user : "?");
+		r = 0;
+	}
+	cz_lock_release(&lk);
+	return r;
+}
+
+int cz_session_close(struct cz_session *s, struct cz_error *err)
+{
+	int r, status;
+	pid_t pid;
+
+	if (!s->joined_self) {
+		r = close_locked(s, err);
+		session_free(s);
+		return r;
+	}
+	/* We live inside the container now: do the host-side work in a child
+	 * that goes back to the host mount namespace. */
+	if (s->host_pid >= 0)
+		(void)!setns(s->host_pid, CLONE_NEWPID);
+	pid = fork();
+	if (pid < 0) {
+		r = cz_fail(err, errno, "fork: %m");
+		session_free(s);
+		return r;
+	}
+	if (pid == 0) {
+		if (setns(s->host_mnt, CLONE_NEWNS) < 0)
+			_exit(125);
+		_exit(close_locked(s, err) < 0 ? 1 : 0);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	r = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : cz_fail(err, EIO, "teardown of %s/%s failed", s->g.group, s->g.container);
+	session_free(s);
+	return r;
+}
+
+void cz_session_forget(struct cz_session *s)
+{
+	session_free(s);
+}
+
+const char *cz_session_shell(const struct cz_session *s)
+{
+	return s->g.shell;
+}
+
+pid_t cz_session_instance_pid(const struct cz_session *s)
+{
+	return s->st.pid;
+}

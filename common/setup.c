@@ -1,0 +1,254 @@
+/* setup.c — the first session sets the container up.
+ *
+ * The session process (INSTANCE_PID) stays in the host namespaces.  It
+ * clones a setup process straight into the new namespaces and the instance
+ * cgroup (clone3 with CLONE_INTO_CGROUP: no window outside it), which runs
+ * the kernel sequence of DESIGN.md and reports back through a pipe.  The
+ * session process then pins the namespaces from the host side and lets the
+ * setup process go: it exits, or stays as PID 1 of a pid namespace. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+enum { MSG_READY = 1, MSG_ERROR = 2 };
+
+struct setup_msg {
+	int type;
+	int code;
+	int bind_started;
+	char text[sizeof(((struct cz_error *)0)->msg)];
+};
+
+struct setup_child {
+	const struct cz_group *g;
+	const struct cz_state *st;
+	int to_parent, from_parent;
+};
+
+/* clone3 used as fork: glibc 2.36 has no wrapper.  The caller is
+ * single-threaded, so fork's atfork bookkeeping is not needed. */
+pid_t cz_clone(uint64_t flags, int cgroupfd)
+{
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+		uint64_t stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+	} args = { .flags = flags, .exit_signal = SIGCHLD };
+
+	if (cgroupfd >= 0) {
+		args.flags |= 0x200000000ULL;	/* CLONE_INTO_CGROUP */
+		args.cgroup = (uint64_t)cgroupfd;
+	}
+	return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+}
+
+static void send_msg(int fd, int type, const struct cz_error *err, int bind_started)
+{
+	struct setup_msg m = { .type = type, .bind_started = bind_started };
+
+	if (err) {
+		m.code = err->code;
+		snprintf(m.text, sizeof m.text, "%s", err->msg);
+	}
+	(void)!cz_write_all(fd, &m, sizeof m);
+}
+
+/* PID 1 of a pid namespace: reap orphans until killed.  Holds no
+ * descriptor of ours (the lock would never be released). */
+static void __attribute__((noreturn)) reaper(void)
+{
+	sigset_t set;
+	int fd, sig;
+
+	prctl(PR_SET_NAME, "cz-init");
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	close_range(3, ~0U, 0);
+	sigfillset(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (;;) {
+		sig = sigwaitinfo(&set, NULL);
+		if (sig == SIGCHLD)
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+		else if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
+			_exit(0);
+	}
+}
+
+/* In the setup process, in the new namespaces, in kernel order. */
+static void __attribute__((noreturn)) setup_child_main(struct setup_child *c)
+{
+	const struct cz_group *g = c->g;
+	struct cz_hook_env he = { .g = g, .pid = c->st->pid, .cgroup = c->st->cgroup };
+	struct cz_error err = { 0 };
+	int rootfd = -1, profilefd = -1, groupfd, bind_started = 0;
+	char path[PATH_MAX + 16], go;
+
+	/* 1. Propagation before any mount. */
+	if (cz_mount_propagation(g->prop, g->tree, &err) < 0)
+		goto fail;
+	/* 2. bind: in the new namespace, before anything is mounted. */
+	if (g->hook[CZ_HOOK_BIND]) {
+		char *argv[] = { path, cz_unconst(g->tree), cz_unconst(g->group), cz_unconst(g->container), NULL };
+		snprintf(path, sizeof path, "%s/bind", g->confdir);
+		bind_started = 1;
+		if (cz_hook_run_checked(&he, CZ_HOOK_BIND, path, argv, &err) < 0)
+			goto fail;
+	}
+	/* 3. The tree as a mount, and /proc /sys /dev /tmp below it. */
+	groupfd = cz_reopen_group(g, &err);
+	if (groupfd < 0 || cz_mount_tree(g, groupfd, &rootfd, &err) < 0)
+		goto fail;
+	if (g->hook[CZ_HOOK_PROFILE]) {
+		profilefd = openat(groupfd, ".container/profile", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (profilefd < 0) {
+			cz_fail(&err, errno, "%s/profile: %m", g->confdir);
+			goto fail;
+		}
+	}
+	/* 4. pivot_root. */
+	if (cz_pivot_into(rootfd, &err) < 0)
+		goto fail;
+	/* 5. profile, chrooted. */
+	if (profilefd >= 0 && cz_run_profile(&he, profilefd, &err) < 0)
+		goto fail;
+	send_msg(c->to_parent, MSG_READY, NULL, bind_started);
+	/* Stay until the namespaces are pinned (or the session died). */
+	if (cz_read_all(c->from_parent, &go, 1) != 1)
+		_exit(1);
+	if (g->nsflags & CLONE_NEWPID)
+		reaper();
+	_exit(0);
+fail:
+	send_msg(c->to_parent, MSG_ERROR, &err, bind_started);
+	_exit(1);
+}
+
+/* Undo a setup that did not complete: kill what it started, unpin, run
+ * unbind if bind had started, remove the state. */
+static void setup_undo(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
+		       const struct cz_state *st, bool bind_started)
+{
+	struct cz_error e = { 0 };
+	struct cz_hook_env he = { .g = g, .pid = st->pid, .cgroup = st->cgroup };
+	char path[PATH_MAX + 16];
+
+	if (cz_cgroup_kill(st->cgroup, &e) < 0)
+		cz_log(cfg, LOG_ERR, "%s", e.msg);
+	cz_unpin_namespaces(lk);
+	if (bind_started && g->hook[CZ_HOOK_UNBIND]) {
+		char *argv[] = { path, g->tree, NULL };
+		snprintf(path, sizeof path, "%s/unbind", g->confdir);
+		if (cz_hook_run_checked(&he, CZ_HOOK_UNBIND, path, argv, &e) < 0)
+			cz_log(cfg, LOG_ERR, "%s", e.msg);
+	}
+	unlinkat(lk->dirfd, "state", 0);
+	unlinkat(lk->dirfd, "ref", 0);
+}
+
+int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
+	     struct cz_state *st, struct cz_error *err)
+{
+	int up[2] = { -1, -1 }, down[2] = { -1, -1 }, cgfd = -1, r, status;
+	struct setup_msg m = { 0 };
+	struct setup_child c;
+	pid_t pid;
+	ssize_t n;
+
+	memset(st, 0, sizeof *st);
+	st->pid = getpid();
+	st->started = (long long)time(NULL);
+	st->nsflags = g->nsflags;
+	st->prop = g->prop;
+	snprintf(st->tree, sizeof st->tree, "%s", g->tree);
+	if (cz_boot_id(st->boot_id, sizeof st->boot_id) < 0)
+		return cz_fail(err, EIO, "cannot read the boot id");
+	r = cz_rundir_prepare(cfg->rundir, err);
+	if (r < 0)
+		return r;
+	/* The cgroup's name is known before it exists: record it first, so
+	 * that a crash from here on leaves state naming what to clean. */
+	r = cz_cgroup_create(g->cgroup_name, st->pid, st->cgroup, sizeof st->cgroup, err);
+	if (r < 0)
+		return r;
+	r = cz_state_write(lk->dirfd, st, err);
+	if (r < 0)
+		goto undo;
+	cgfd = open(st->cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cgfd < 0 || pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0) {
+		r = cz_fail(err, errno, "setup: %m");
+		goto undo;
+	}
+	pid = cz_clone(CLONE_NEWNS | (uint64_t)g->nsflags, cgfd);
+	if (pid < 0) {
+		r = cz_fail(err, errno, "creating the namespaces: %m");
+		goto undo;
+	}
+	if (pid == 0) {
+		close(up[0]);
+		close(down[1]);
+		close(lk->lockfd);	/* never hold the container lock */
+		c = (struct setup_child){ .g = g, .st = st, .to_parent = up[1], .from_parent = down[0] };
+		setup_child_main(&c);
+	}
+	close(up[1]);
+	close(down[0]);
+	up[1] = down[0] = -1;
+	n = cz_read_all(up[0], &m, sizeof m);
+	if (n != (ssize_t)sizeof m || m.type != MSG_READY) {
+		if (n == (ssize_t)sizeof m && m.type == MSG_ERROR)
+			r = cz_fail(err, m.code ? -m.code : EIO, "%s", m.text);
+		else
+			r = cz_fail(err, EIO, "the setup process died");
+		close(down[1]);
+		down[1] = -1;
+		waitpid(pid, &status, 0);
+		setup_undo(cfg, g, lk, st, n == (ssize_t)sizeof m ? m.bind_started : g->hook[CZ_HOOK_BIND]);
+		goto out;
+	}
+	r = cz_pin_namespaces(lk, pid, g->nsflags, err);
+	if (r == 0 && cz_write_all(down[1], "g", 1) != 1)
+		r = cz_fail(err, EIO, "the setup process died");
+	close(down[1]);
+	down[1] = -1;
+	if (r < 0 || !(g->nsflags & CLONE_NEWPID)) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			r = cz_fail(err, EIO, "the setup process failed");
+	}
+	if (r < 0) {
+		setup_undo(cfg, g, lk, st, m.bind_started);
+		goto out;
+	}
+	goto out;
+undo:
+	setup_undo(cfg, g, lk, st, false);
+out:
+	if (cgfd >= 0)
+		close(cgfd);
+	for (int i = 0; i < 2; i++) {
+		if (up[i] >= 0)
+			close(up[i]);
+		if (down[i] >= 0)
+			close(down[i]);
+	}
+	return r;
+}

@@ -1,0 +1,158 @@
+/* state.c — the state file of one live container.
+ *
+ * One "key=value" per line.  It is written to a temporary file and renamed,
+ * so a reader sees the old or the new state, never half of one.  A state
+ * with complete=0 belongs to a setup that has not finished: whoever holds
+ * the lock and reads it knows that setup died. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int cz_boot_id(char *buf, size_t len)
+{
+	int r = cz_read_small_file(AT_FDCWD, "/proc/sys/kernel/random/boot_id", buf, len);
+
+	if (r < 0)
+		return r;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+int cz_state_format(const struct cz_state *st, char *buf, size_t len)
+{
+	int n = snprintf(buf, len,
+			 "version=1\ncomplete=%d\npid=%d\nboot_id=%s\nstarted=%lld\n"
+			 "nsflags=%d\npropagation=%s\ntree=%s\ncgroup=%s\n",
+			 st->complete ? 1 : 0, (int)st->pid, st->boot_id, st->started,
+			 st->nsflags, cz_propagation_name(st->prop), st->tree, st->cgroup);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
+}
+
+static int parse_long(const char *v, long long min, long long max, long long *out)
+{
+	char *end;
+	long long x;
+
+	errno = 0;
+	x = strtoll(v, &end, 10);
+	if (errno || end == v || *end || x < min || x > max)
+		return -EINVAL;
+	*out = x;
+	return 0;
+}
+
+static int set_field(struct cz_state *st, const char *k, const char *v, unsigned *seen)
+{
+	long long x;
+
+	if (strcmp(k, "version") == 0)
+		return strcmp(v, "1") == 0 ? 0 : -EINVAL;
+	if (strcmp(k, "complete") == 0) {
+		if (parse_long(v, 0, 1, &x) < 0)
+			return -EINVAL;
+		st->complete = x;
+		*seen |= 1;
+	} else if (strcmp(k, "pid") == 0) {
+		if (parse_long(v, 1, 0x7fffffff, &x) < 0)
+			return -EINVAL;
+		st->pid = (pid_t)x;
+		*seen |= 2;
+	} else if (strcmp(k, "boot_id") == 0) {
+		if (strlen(v) >= sizeof st->boot_id)
+			return -EINVAL;
+		strcpy(st->boot_id, v);
+		*seen |= 4;
+	} else if (strcmp(k, "started") == 0) {
+		if (parse_long(v, 0, (long long)1 << 62, &st->started) < 0)
+			return -EINVAL;
+	} else if (strcmp(k, "nsflags") == 0) {
+		if (parse_long(v, 0, 0x7fffffff, &x) < 0)
+			return -EINVAL;
+		st->nsflags = (int)x;
+	} else if (strcmp(k, "propagation") == 0) {
+		struct cz_error e;
+		if (cz_parse_propagation(v, &st->prop, &e) < 0)
+			return -EINVAL;
+	} else if (strcmp(k, "tree") == 0) {
+		if (strlen(v) >= sizeof st->tree || v[0] != '/')
+			return -EINVAL;
+		strcpy(st->tree, v);
+		*seen |= 8;
+	} else if (strcmp(k, "cgroup") == 0) {
+		if (strlen(v) >= sizeof st->cgroup || (v[0] && v[0] != '/'))
+			return -EINVAL;
+		strcpy(st->cgroup, v);
+	}
+	/* Unknown keys are kept for later versions: ignored. */
+	return 0;
+}
+
+int cz_state_parse(const char *text, struct cz_state *st, struct cz_error *err)
+{
+	unsigned seen = 0;
+	char line[PATH_MAX + 32];
+
+	memset(st, 0, sizeof *st);
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		char *eq;
+
+		if (n >= sizeof line)
+			return cz_fail(err, EINVAL, "state: line too long");
+		memcpy(line, text, n);
+		line[n] = '\0';
+		text += n + (text[n] == '\n');
+		if (!line[0])
+			continue;
+		eq = strchr(line, '=');
+		if (!eq)
+			return cz_fail(err, EINVAL, "state: malformed line");
+		*eq = '\0';
+		if (set_field(st, line, eq + 1, &seen) < 0)
+			return cz_fail(err, EINVAL, "state: bad value for '%s'", line);
+	}
+	if (seen != 15)
+		return cz_fail(err, EINVAL, "state: missing fields");
+	return 0;
+}
+
+int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err)
+{
+	char buf[2 * PATH_MAX + 512];
+	int r = cz_read_small_file(dirfd, "state", buf, sizeof buf);
+
+	if (r < 0)
+		return r == -ENOENT ? -ENOENT : cz_fail(err, -r, "state: %s", strerror(-r));
+	return cz_state_parse(buf, st, err);
+}
+
+int cz_state_write(int dirfd, const struct cz_state *st, struct cz_error *err)
+{
+	char buf[2 * PATH_MAX + 512];
+	int n = cz_state_format(st, buf, sizeof buf), fd;
+	ssize_t w;
+
+	if (n < 0)
+		return cz_fail(err, -n, "state: too long");
+	fd = openat(dirfd, "state.new", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return cz_fail(err, errno, "state: %m");
+	w = cz_write_all(fd, buf, (size_t)n);
+	if (close(fd) < 0 && w >= 0)
+		w = -errno;
+	if (w < 0) {
+		unlinkat(dirfd, "state.new", 0);
+		return cz_fail(err, (int)-w, "state: %s", strerror((int)-w));
+	}
+	if (renameat(dirfd, "state.new", dirfd, "state") < 0) {
+		int e = errno;
+		unlinkat(dirfd, "state.new", 0);
+		return cz_fail(err, e, "state: %s", strerror(e));
+	}
+	return 0;
+}

@@ -1,0 +1,53 @@
+/* teardown.c — the last session out (or --stop, or the run that finds
+ * stale state) ends the instance: stop, kill, unpin, unbind, state.
+ * Runs on the host side.  A failing hook is logged and teardown goes on. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static void run_hook(const struct cz_config *cfg, const struct cz_group *g, const struct cz_state *st,
+		     enum cz_hook h, bool with_pid)
+{
+	struct cz_hook_env he = { .g = g, .pid = st->pid, .cgroup = st->cgroup };
+	char path[PATH_MAX + 16], pid[24];
+	char *argv[] = { path, cz_unconst(st->tree), with_pid ? pid : NULL, NULL };
+	struct cz_error e = { 0 };
+
+	if (!g->hook[h])
+		return;
+	snprintf(path, sizeof path, "%s/%s", g->confdir, cz_hook_names[h]);
+	snprintf(pid, sizeof pid, "%d", (int)st->pid);
+	if (cz_hook_run_checked(&he, h, path, argv, &e) < 0)
+		cz_log(cfg, LOG_ERR, "%s", e.msg);
+}
+
+int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk,
+		const struct cz_state *st, bool ran, struct cz_error *err)
+{
+	struct cz_group g;
+	struct cz_error e = { 0 };
+	bool have_group;
+	int r = 0;
+
+	have_group = cz_group_load(cfg, lk->group, lk->container, &g, &e) == 0;
+	if (!have_group)
+		cz_log(cfg, LOG_WARNING, "teardown without hooks: %s", e.msg);
+	if (have_group && ran)
+		run_hook(cfg, &g, st, CZ_HOOK_STOP, true);
+	if (cz_cgroup_kill(st->cgroup, &e) < 0) {
+		cz_log(cfg, LOG_ERR, "%s", e.msg);
+		r = cz_fail(err, -e.code, "%s", e.msg);
+	}
+	/* The mounts die with the mount namespace, once unpinned. */
+	cz_unpin_namespaces(lk);
+	if (have_group)
+		run_hook(cfg, &g, st, CZ_HOOK_UNBIND, false);
+	unlinkat(lk->dirfd, "state", 0);
+	unlinkat(lk->dirfd, "ref", 0);
+	cz_group_close(&g);
+	return r;
+}

@@ -1,0 +1,94 @@
+/* util.c — small I/O helpers shared by the library. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+ssize_t cz_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, p + done, len - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t cz_read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, p + done, len - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/* Read a small regular file below dirfd without following a symlink; the
+ * text is NUL-terminated.  Returns its length or -errno (-EFBIG if it does
+ * not fit). */
+int cz_read_small_file(int dirfd, const char *name, char *buf, size_t len)
+{
+	struct stat sb;
+	ssize_t n;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		int e = S_ISREG(sb.st_mode) ? errno : EINVAL;
+		close(fd);
+		return -e;
+	}
+	n = cz_read_all(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n == len - 1)
+		return -EFBIG;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int cz_write_file(const char *path, const char *text)
+{
+	ssize_t n;
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return -errno;
+	n = cz_write_all(fd, text, strlen(text));
+	if (close(fd) < 0 && n >= 0)
+		n = -errno;
+	return n < 0 ? (int)n : 0;
+}
+
+/* The sshd StrictModes rule: owned by root, not writable by group or
+ * others.  Returns 0 if trusted, else -EPERM (not root's) or -EACCES. */
+int cz_check_trusted(const struct stat *sb)
+{
+	if (sb->st_uid != 0)
+		return -EPERM;
+	if (sb->st_mode & (S_IWGRP | S_IWOTH))
+		return -EACCES;
+	return 0;
+}

@@ -1,0 +1,134 @@
+/* cli.c — `containerize [OPTIONS] GROUP CONTAINER [COMMAND [ARG...]]`. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frontend.h"
+
+static const char usage[] =
+	"Usage: containerize [OPTIONS] GROUP CONTAINER [COMMAND [ARG...]]\n"
+	"       containerize --list\n"
+	"       containerize --stop GROUP CONTAINER\n"
+	"\n"
+	"Run COMMAND (default: the group's shell) as root in the container\n"
+	"TREES/GROUP/CONTAINER, setting it up if no session is live in it and\n"
+	"joining it otherwise; the last session out tears it down.\n"
+	"\n"
+	"Options:\n"
+	"  --list          list live containers and their sessions\n"
+	"  --stop G C      kill everything in container G/C and tear it down\n"
+	"  -h, --help      show this help\n"
+	"  -V, --version   show the version\n"
+	"  --              end of options\n"
+	"\n"
+	"Exit status: COMMAND's; 128+N if it was killed by signal N; 125 if\n"
+	"containerize failed; 126 if COMMAND is not executable; 127 if not found.\n"
+	"\n"
+	"Trees: " CZ_TREES "  run dir: " CZ_RUNDIR "  map file: " CZ_CONF "\n"
+	"See containerize(1) and containerize.conf(5).\n";
+
+static int print_entry(const struct cz_list_entry *e, void *data)
+{
+	char when[32];
+	time_t t = (time_t)e->started;
+	struct tm tm;
+
+	(void)data;
+	if (!localtime_r(&t, &tm) || !strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm))
+		snprintf(when, sizeof when, "?");
+	printf("%-16s %-16s %8d %8d  %s  %s\n", e->group, e->container, e->sessions,
+	       (int)e->instance_pid, when, e->cgroup);
+	return 0;
+}
+
+static int do_list(struct cz_frontend *fe)
+{
+	struct cz_error err = { 0 };
+
+	printf("%-16s %-16s %8s %8s  %-19s  %s\n", "GROUP", "CONTAINER", "SESSIONS", "PID", "STARTED", "CGROUP");
+	if (cz_list(&fe->cfg, print_entry, NULL, &err) < 0) {
+		cz_errx("%s", err.msg);
+		return CZ_EXIT_FAIL;
+	}
+	return fflush(stdout) == 0 ? 0 : CZ_EXIT_FAIL;
+}
+
+static int do_stop(struct cz_frontend *fe, const char *group, const char *container)
+{
+	struct cz_error err = { 0 };
+
+	if (cz_stop(&fe->cfg, group, container, &err) < 0) {
+		cz_errx("%s", err.msg);
+		return CZ_EXIT_FAIL;
+	}
+	return 0;
+}
+
+static int do_run(struct cz_frontend *fe, const char *group, const char *container, char **cmd)
+{
+	struct cz_error err = { 0 };
+	struct cz_session *s;
+
+	if (cz_session_open(&fe->cfg, group, container, &s, &err) < 0) {
+		cz_errx("%s", err.msg);
+		return CZ_EXIT_FAIL;
+	}
+	return cz_run_in_session(s, cmd, NULL, NULL);
+}
+
+int cz_cli_main(int argc, char **argv)
+{
+	struct cz_frontend fe;
+	enum { RUN, LIST, STOP } mode = RUN;
+	int i;
+
+	cz_frontend_init(&fe, "containerize");
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			fputs(usage, stdout);
+			return fflush(stdout) == 0 ? 0 : CZ_EXIT_FAIL;
+		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			printf("containerize %s\n", CZ_VERSION);
+			return fflush(stdout) == 0 ? 0 : CZ_EXIT_FAIL;
+		} else if (strcmp(a, "--list") == 0) {
+			mode = LIST;
+		} else if (strcmp(a, "--stop") == 0) {
+			mode = STOP;
+		} else {
+			cz_errx("unknown option '%.64s' (try --help)", a);
+			return CZ_EXIT_FAIL;
+		}
+	}
+	if (!fe.privileged_caller) {
+		/* Mapped users through the setuid bit: see the login shell issue. */
+		cz_errx("permission denied: only root may use containerize");
+		return CZ_EXIT_FAIL;
+	}
+	switch (mode) {
+	case LIST:
+		if (i != argc) {
+			cz_errx("--list takes no arguments (try --help)");
+			return CZ_EXIT_FAIL;
+		}
+		return do_list(&fe);
+	case STOP:
+		if (argc - i != 2) {
+			cz_errx("--stop needs GROUP and CONTAINER (try --help)");
+			return CZ_EXIT_FAIL;
+		}
+		return do_stop(&fe, argv[i], argv[i + 1]);
+	case RUN:
+		break;
+	}
+	if (argc - i < 2) {
+		cz_errx("missing %s (try --help)", argc - i == 0 ? "GROUP and CONTAINER" : "CONTAINER");
+		return CZ_EXIT_FAIL;
+	}
+	return do_run(&fe, argv[i], argv[i + 1], argv + i + 2);
+}

@@ -1,0 +1,74 @@
+/* frontend.c — what both front ends share: paths, identity, logging. */
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "frontend.h"
+
+static const char *prog = "containerize";
+
+void cz_errx(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Everything goes to syslog (authpriv); warnings and errors that the
+ * caller is not told otherwise also go to stderr. */
+static void log_cb(void *data, int priority, const char *fmt, va_list ap)
+{
+	va_list ap2;
+
+	(void)data;
+	va_copy(ap2, ap);
+	vsyslog(LOG_AUTHPRIV | (priority & LOG_PRIMASK), fmt, ap2);
+	va_end(ap2);
+	if (!(priority & CZ_LOG_AUDIT) && (priority & LOG_PRIMASK) <= LOG_WARNING) {
+		fprintf(stderr, "%s: ", prog);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+}
+
+static const char *override(bool allowed, const char *var, const char *def)
+{
+	const char *v = allowed ? getenv(var) : NULL;
+
+	return v && v[0] == '/' ? v : def;
+}
+
+void cz_frontend_init(struct cz_frontend *fe, const char *ident)
+{
+	struct passwd *pw;
+	const char *sudo = getenv("SUDO_USER");
+
+	prog = ident;
+	memset(fe, 0, sizeof *fe);
+	openlog(ident, LOG_PID, LOG_AUTHPRIV);
+	/* Overrides only for a caller who is root anyway: never through the
+	 * setuid bit (AT_SECURE), where the environment is the attacker's. */
+	fe->privileged_caller = getuid() == 0 && getauxval(AT_SECURE) == 0;
+	fe->cfg.trees = override(fe->privileged_caller, "CONTAINERIZE_TREES", CZ_TREES);
+	fe->cfg.rundir = override(fe->privileged_caller, "CONTAINERIZE_RUNDIR", CZ_RUNDIR);
+	fe->conf = override(fe->privileged_caller, "CONTAINERIZE_CONF", CZ_CONF);
+	fe->cfg.strict = !fe->privileged_caller;
+	fe->cfg.log = log_cb;
+	pw = getpwuid(getuid());
+	if (pw && fe->privileged_caller && sudo && strlen(sudo) < 24 && strcspn(sudo, "\n\r\t ") == strlen(sudo))
+		snprintf(fe->user, sizeof fe->user, "%s (sudo by %s)", pw->pw_name, sudo);
+	else if (pw)
+		snprintf(fe->user, sizeof fe->user, "%s", pw->pw_name);
+	else
+		snprintf(fe->user, sizeof fe->user, "uid %u", (unsigned)getuid());
+	fe->cfg.user = fe->user;
+}

@@ -1,0 +1,44 @@
+/* frontend.h — the front ends of the containerize binary. */
+#ifndef CZ_FRONTEND_H
+#define CZ_FRONTEND_H
+
+#include <stdbool.h>
+
+#include "containerize.h"
+
+/* Exit statuses (SPEC 6). */
+enum {
+	CZ_EXIT_FAIL = 125,		/* containerize itself failed */
+	CZ_EXIT_NOEXEC = 126,		/* COMMAND not executable */
+	CZ_EXIT_NOTFOUND = 127,		/* COMMAND not found */
+};
+
+int cz_cli_main(int argc, char **argv);
+int cz_login_main(int argc, char **argv);
+
+/* Who runs us, and the paths to use: the build-time ones, or for real
+ * root without AT_SECURE the CONTAINERIZE_* environment overrides. */
+struct cz_frontend {
+	struct cz_config cfg;
+	const char *conf;
+	bool privileged_caller;		/* real uid 0, not setuid */
+	char user[64];
+};
+void cz_frontend_init(struct cz_frontend *fe, const char *ident);
+
+/* Run argv (or the default shell when argv[0] is NULL) inside an open
+ * session as the child, forward signals, close the session; returns the
+ * exit status for the front end. */
+struct cz_session;
+typedef int (*cz_child_prep_fn)(void *data);
+int cz_run_in_session(struct cz_session *s, char *const argv[], cz_child_prep_fn prep, void *data);
+
+static inline char *cz_unconst_arg(const char *s)
+{
+	union { const char *c; char *m; } u = { .c = s };
+	return u.m;
+}
+
+void cz_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

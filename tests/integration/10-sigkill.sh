@@ -1,0 +1,63 @@
+#!/bin/bash
+# A SIGKILLed session, even the one that did the setup, never blocks later use: the next run
+# joins or cleans up the stale state, and when it ends nothing is left and unbind ran.
+. "$(dirname "$0")/../lib/tap.sh"
+
+setup_std
+mounts_snapshot >"$T/before"
+
+# 1. SIGKILL the setup session while its command runs
+cz_bg a g c sh -c 'echo $$ >/root/cmdpid; exec sleep 100'
+a=$BG_PID
+wait_file "$TREE/root/cmdpid" || fail "session started" "$(cat "$T/a.err")"
+sleep 0.2
+cmdpid=$(cat "$TREE/root/cmdpid")
+kill -KILL "$a"
+wait_exit "$a"
+assert_eq 137 "$status" "the setup session died of SIGKILL"
+
+run cz --list
+assert_eq 0 "$status" "--list works after a SIGKILL"
+assert_match "$out" '^g[[:space:]]+c[[:space:]]+0([[:space:]]|$)' "--list shows 'g c 0': set up, no live session"
+
+run cz g c echo after-kill
+assert_eq 0 "$status" "a normal run after the SIGKILL exits 0"
+assert_eq "after-kill" "$out" "a normal run after the SIGKILL runs its command"
+assert_eq "1 1" "$(hook_count bind) $(hook_count unbind)" "after that run, the killed setup was torn down (unbind ran)"
+if wait_gone "$cmdpid" 3; then pass "the killed session's orphaned command was killed at teardown"
+else fail "the killed session's orphaned command was killed at teardown" "pid $cmdpid still alive"; kill -KILL "$cmdpid"; fi
+assert_no_file "$(instance_cgroup "$a")" "the killed session's instance cgroup is gone"
+assert_clean g c "$T/before"
+
+# 2. SIGKILL the setup session, and its command ends by itself: the next run cleans up
+rm -f "$TREE/root/cmdpid"
+: >"$HOOKLOG"
+cz_bg b g c sh -c 'echo $$ >/root/cmdpid; exec sleep 100'
+b=$BG_PID
+wait_file "$TREE/root/cmdpid"
+sleep 0.2
+kill -KILL "$b"; wait_exit "$b"
+kill -KILL "$(cat "$TREE/root/cmdpid")" 2>/dev/null
+run cz g c echo again
+assert_eq "again" "$out" "with the killed session's command gone too, the next run works"
+assert_eq "$(hook_count bind)" "$(hook_count unbind)" "every bind had its unbind"
+assert_clean g c "$T/before"
+
+# 3. SIGKILL a joiner: the container stays for the others, no teardown yet
+: >"$HOOKLOG"
+rm -f "$TREE/root/up" "$TREE/root/go"
+cz_bg c1 g c sh -c 'touch /root/up; while [ ! -e /root/go ]; do sleep 0.05; done'
+c1=$BG_PID
+wait_file "$TREE/root/up"
+cz_bg j g c sleep 100
+j=$BG_PID
+sleep 0.5
+kill -KILL "$j"; wait_exit "$j"
+assert_eq 0 "$(hook_count stop)" "a SIGKILLed joiner causes no teardown"
+run cz g c echo joined
+assert_eq "joined" "$out" "others can still join after a joiner was SIGKILLed"
+touch "$TREE/root/go"; wait_exit "$c1"
+assert_eq 0 "$status" "the first session ends normally"
+assert_eq "1 1 1" "$(hook_count bind) $(hook_count stop) $(hook_count unbind)" "one setup, one teardown"
+assert_clean g c "$T/before"
+done_testing
