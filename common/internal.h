@@ -127,7 +127,8 @@ int cz_mount_propagation(enum cz_propagation p, const char *tree, struct cz_erro
 int cz_reopen_group(const struct cz_group *g, struct cz_error *err);
 int cz_mount_tree(const struct cz_group *g, int groupfd, int *rootfd, struct cz_error *err);
 int cz_pivot_into(int rootfd, struct cz_error *err);
-int cz_run_profile(const struct cz_hook_env *he, int profilefd, struct cz_error *err);
+int cz_clone_profile(const struct cz_group *g, int groupfd, struct cz_error *err);
+int cz_run_profile(const struct cz_hook_env *he, int mfd, struct cz_error *err);
 
 /* Full teardown of the instance in st: stop, kill, unpin, unbind, state. */
 int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk,

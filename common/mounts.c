@@ -40,6 +40,10 @@ static int open_target(int rootfd, const struct cz_group *g, const char *name, s
 
 	if (fd >= 0)
 		return fd;
+	struct stat sb;
+	if ((errno == ENOTDIR || errno == ELOOP) && fstatat(rootfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(sb.st_mode))
+		errno = ELOOP;
 	switch (errno) {
 	case ELOOP:
 		return cz_fail(err, ELOOP, "%s/%s is a symbolic link: refusing to mount through it", g->tree, name);
@@ -190,36 +194,43 @@ int cz_pivot_into(int rootfd, struct cz_error *err)
 	return 0;
 }
 
+/* A detached bind of the profile hook, made before pivot_root hides the
+ * host's files. */
+int cz_clone_profile(const struct cz_group *g, int groupfd, struct cz_error *err)
+{
+	int fd = open_tree(groupfd, ".container/profile", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+
+	if (fd < 0)
+		return cz_fail(err, errno, "%s/profile: %m", g->confdir);
+	return fd;
+}
+
 /* The profile hook runs chrooted in the container: its file is bind-mounted
- * (read-only, as it is) under the fresh /tmp for that run only. */
-int cz_run_profile(const struct cz_hook_env *he, int profilefd, struct cz_error *err)
+ * (as it is, root-owned) under the fresh /tmp for that run only. */
+int cz_run_profile(const struct cz_hook_env *he, int mfd, struct cz_error *err)
 {
 	static const char path[] = "/tmp/.containerize-profile";
 	char *argv[] = { cz_unconst(path), NULL };
-	int fd, mfd, r;
+	int fd, r;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
 	if (fd < 0)
 		return cz_fail(err, errno, "profile hook: %s: %m", path);
 	close(fd);
-	mfd = open_tree(profilefd, "", OPEN_TREE_CLONE | AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
-	if (mfd < 0 || move_mount(mfd, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+	if (move_mount(mfd, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
 		r = cz_fail(err, errno, "profile hook: binding it on %s: %m", path);
-		if (mfd >= 0)
-			close(mfd);
 		unlink(path);
 		return r;
 	}
-	close(mfd);
 	r = cz_hook_run_checked(he, CZ_HOOK_PROFILE, path, argv, err);
 	umount2(path, MNT_DETACH);
 	unlink(path);
 	if (r < 0 && strstr(err->msg, path)) {
 		/* Name the hook by its real path, not where it was bound. */
-		char msg[sizeof err->msg], *p = strstr(err->msg, path);
-		snprintf(msg, sizeof msg, "%s", p + strlen(path));
-		*p = '\0';
-		cz_fail(err, -err->code, "%s%.200s/profile%s", err->msg, he->g->confdir, msg);
+		char head[sizeof err->msg], tail[sizeof err->msg], *p = strstr(err->msg, path);
+		snprintf(tail, sizeof tail, "%s", p + strlen(path));
+		snprintf(head, sizeof head, "%.*s", (int)(p - err->msg), err->msg);
+		cz_fail(err, -err->code, "%s%.200s/profile%s", head, he->g->confdir, tail);
 	}
 	return r;
 }

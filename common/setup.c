@@ -116,13 +116,8 @@ static void __attribute__((noreturn)) setup_child_main(struct setup_child *c)
 	groupfd = cz_reopen_group(g, &err);
 	if (groupfd < 0 || cz_mount_tree(g, groupfd, &rootfd, &err) < 0)
 		goto fail;
-	if (g->hook[CZ_HOOK_PROFILE]) {
-		profilefd = openat(groupfd, ".container/profile", O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (profilefd < 0) {
-			cz_fail(&err, errno, "%s/profile: %m", g->confdir);
-			goto fail;
-		}
-	}
+	if (g->hook[CZ_HOOK_PROFILE] && (profilefd = cz_clone_profile(g, groupfd, &err)) < 0)
+		goto fail;
 	/* 4. pivot_root. */
 	if (cz_pivot_into(rootfd, &err) < 0)
 		goto fail;

@@ -50,7 +50,7 @@ run cz g c sh -c 'grep " /tmp " /proc/self/mountinfo'
 assert_contains "$out" "tmpfs" "/tmp is a tmpfs"
 run cz g c sh -c 'echo x >/tmp/left-behind; ls -A /tmp'
 run cz g c ls -A /tmp
-assert_eq "" "$out" "/tmp is new and empty on every setup"
+assert_eq "0:" "$status:$out" "/tmp is new and empty on every setup"
 assert_no_file "$TREE/tmp/left-behind" "/tmp content does not land in the tree"
 
 # default command: no bash in the tree, so /bin/sh

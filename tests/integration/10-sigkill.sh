@@ -9,7 +9,7 @@ mounts_snapshot >"$T/before"
 # 1. SIGKILL the setup session while its command runs
 cz_bg a g c sh -c 'echo $$ >/root/cmdpid; exec sleep 100'
 a=$BG_PID
-wait_file "$TREE/root/cmdpid" || fail "session started" "$(cat "$T/a.err")"
+wait_nonempty "$TREE/root/cmdpid" || fail "session started" "$(cat "$T/a.err")"
 sleep 0.2
 cmdpid=$(cat "$TREE/root/cmdpid")
 kill -KILL "$a"
@@ -34,7 +34,7 @@ rm -f "$TREE/root/cmdpid"
 : >"$HOOKLOG"
 cz_bg b g c sh -c 'echo $$ >/root/cmdpid; exec sleep 100'
 b=$BG_PID
-wait_file "$TREE/root/cmdpid"
+wait_nonempty "$TREE/root/cmdpid"
 sleep 0.2
 kill -KILL "$b"; wait_exit "$b"
 kill -KILL "$(cat "$TREE/root/cmdpid")" 2>/dev/null

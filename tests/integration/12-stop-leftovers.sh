@@ -40,7 +40,7 @@ assert_eq 125 "$status" "--stop with a bad name: 125"
 : >"$HOOKLOG"
 cz_bg a g c sh -c 'echo $$ >/root/apid; exec sleep 100'
 a=$BG_PID
-wait_file "$TREE/root/apid" || fail "session started" "$(cat "$T/a.err")"
+wait_nonempty "$TREE/root/apid" || fail "session started" "$(cat "$T/a.err")"
 cz_bg j g c sh -c 'sleep 100'
 j=$BG_PID
 sleep 0.3

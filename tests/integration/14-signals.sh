@@ -12,7 +12,7 @@ for sig in TERM:143 INT:130 HUP:129 QUIT:131; do
 	: >"$HOOKLOG"
 	cz_bg "$name" g c sh -c 'echo $$ >/root/pid; exec sleep 100'
 	p=$BG_PID
-	wait_file "$TREE/root/pid" || fail "SIG$name: session started" "$(cat "$T/$name.err")"
+	wait_nonempty "$TREE/root/pid" || fail "SIG$name: session started" "$(cat "$T/$name.err")"
 	sleep 0.1
 	cmd=$(cat "$TREE/root/pid")
 	kill -"$name" "$p"
@@ -28,7 +28,7 @@ rm -f "$TREE/root/pid"
 cz_bg trap g c sh -c 'trap "echo got-term >/root/trapped; exit 3" TERM; echo $$ >/root/pid
 	while :; do sleep 0.05; done'
 p=$BG_PID
-wait_file "$TREE/root/pid"
+wait_nonempty "$TREE/root/pid"
 sleep 0.1
 kill -TERM "$p"
 wait_exit "$p" 10

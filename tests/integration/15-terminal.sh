@@ -30,7 +30,7 @@ test_cleanup() { "${TM[@]}" kill-server 2>/dev/null; }
 # The caller's shell writes the last exit status to $T/rc before each prompt (an interactive
 # bash abandons the rest of a command list after a Ctrl-C, so "cmd; echo $?" would not do).
 "${TM[@]}" new-session -d -s t -x 160 -y 50 \
-	"env HISTFILE=/dev/null PS1='host\$ ' PROMPT_COMMAND='echo rc=\$? >$T/rc' bash --norc --noprofile -i"
+	"env HISTFILE=/dev/null PS1='host\$ ' PROMPT_COMMAND='echo rc=\$? >$T/rc.new; mv $T/rc.new $T/rc' bash --norc --noprofile -i"
 send() { "${TM[@]}" send-keys -t t -l "$1" && "${TM[@]}" send-keys -t t Enter; }
 pane() { "${TM[@]}" capture-pane -p -t t; }
 wait_file "$T/rc" 10 || fail "control: the interactive bash in tmux started" "$(pane)"
@@ -70,7 +70,7 @@ send "touch /root/shell-up"
 if wait_file "$TREE/root/shell-up" 10; then
 	send "sleep 100 &"
 	send "jobs >/root/jobs.out"
-	wait_file "$TREE/root/jobs.out" 5
+	wait_nonempty "$TREE/root/jobs.out" 5
 	sleep 0.2
 	assert_contains "$(cat "$TREE/root/jobs.out")" "sleep 100" "job control: 'jobs' lists the background sleep"
 	send "fg"
@@ -78,7 +78,7 @@ if wait_file "$TREE/root/shell-up" 10; then
 	"${TM[@]}" send-keys -t t C-c
 	sleep 0.3
 	send "echo fg=\$? >/root/fg.out"
-	wait_file "$TREE/root/fg.out" 5
+	wait_nonempty "$TREE/root/fg.out" 5
 	assert_eq "fg=130" "$(cat "$TREE/root/fg.out" 2>/dev/null)" "job control: fg then Ctrl-C ends the job with 130"
 	send "exit"
 	wait_file "$T/rc" 10

@@ -173,6 +173,15 @@ wait_file() {
 	done
 }
 
+# wait_nonempty PATH [SECS]: wait until PATH has content (written with "echo ... >PATH")
+wait_nonempty() {
+	local f=$1 secs=${2:-20} i=0
+	while [ ! -s "$f" ]; do
+		i=$((i + 1)); [ "$i" -gt $((secs * 20)) ] && return 1
+		sleep 0.05
+	done
+}
+
 # ---------------------------------------------------------------- host state
 
 cg2() { # the cgroup2 mount point
@@ -181,12 +190,13 @@ cg2() { # the cgroup2 mount point
 }
 
 # mounts_snapshot: the host mount table without mount/parent ids, sorted, so two snapshots
-# compare. Left out: the run dir's own private bind mount (made once, kept), and mounts of
-# other test runs (/var/tmp/cztest.* other than ours) or of manual runs (/run/containerize).
+# compare. Left out: the run dir's own private bind mount (made once, kept), and what other
+# test runs or manual runs may mount meanwhile: anything under /tmp or /var/tmp outside our
+# temp area, and /run/containerize.
 mounts_snapshot() {
 	awk -v rd="$CONTAINERIZE_RUNDIR" -v t="$T" '
 		$5 == rd { next }
-		index($5, "/var/tmp/cztest.") == 1 && index($5 "/", t "/") != 1 { next }
+		(index($5, "/var/tmp/") == 1 || index($5, "/tmp/") == 1) && index($5 "/", t "/") != 1 { next }
 		$5 == "/run/containerize" || index($5, "/run/containerize/") == 1 { next }
 		{ $1 = ""; $2 = ""; sub(/^ +/, ""); print }' /proc/self/mountinfo | sort
 }
