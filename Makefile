@@ -70,7 +70,7 @@ pam_containerize/pam_containerize.so: $(PAM_OBJ) $(LIB) pam_containerize/pam_con
 	  -Wl,--version-script=pam_containerize/pam_containerize.map \
 	  -o $@ $(PAM_OBJ) $(LIB) $(PKG_LIBS_MOUNT) $(PKG_LIBS_PAM) $(LDFLAGS_ALL)
 
-tests/unit/test_%: tests/unit/test_%.c $(LIB)
+tests/unit/test_%: tests/unit/test_%.c tests/unit/tap.h $(LIB)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LIB) $(PKG_LIBS_MOUNT) $(LDFLAGS_ALL)
 

@@ -1,0 +1,56 @@
+/* The state file: format, parse, round trip, corruption. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../../common/internal.h"
+#include "tap.h"
+
+int main(void)
+{
+	struct cz_state a = { 0 }, b;
+	struct cz_error e;
+	char buf[2 * PATH_MAX + 512], dir[] = "/tmp/cz-unit-XXXXXX";
+	int dfd;
+
+	a.complete = true;
+	a.pid = 4242;
+	snprintf(a.boot_id, sizeof a.boot_id, "0b6c0f3e-1111-2222-3333-444455556666");
+	a.started = 1795000000;
+	a.nsflags = CLONE_NEWPID | CLONE_NEWUTS;
+	a.prop = CZ_PROP_PRIVATE;
+	snprintf(a.tree, sizeof a.tree, "/trees/debian/bookworm");
+	snprintf(a.cgroup, sizeof a.cgroup, "/sys/fs/cgroup/unified/containerize/4242");
+
+	ok(cz_state_format(&a, buf, sizeof buf) > 0, "format");
+	ok(cz_state_parse(buf, &b, &e) == 0, "parse what we wrote");
+	ok(b.complete && b.pid == 4242 && b.started == a.started && b.nsflags == a.nsflags &&
+	   b.prop == CZ_PROP_PRIVATE, "numbers survive");
+	is_str(b.boot_id, a.boot_id, "boot id survives");
+	is_str(b.tree, a.tree, "tree survives");
+	is_str(b.cgroup, a.cgroup, "cgroup survives");
+
+	ok(cz_state_parse("", &b, &e) < 0, "empty state refused");
+	ok(cz_state_parse("version=1\ncomplete=1\npid=12\n", &b, &e) < 0, "missing fields refused");
+	ok(cz_state_parse("version=2\ncomplete=1\npid=1\nboot_id=x\ntree=/t\n", &b, &e) < 0, "unknown version refused");
+	ok(cz_state_parse("version=1\ncomplete=1\npid=-3\nboot_id=x\ntree=/t\n", &b, &e) < 0, "negative pid refused");
+	ok(cz_state_parse("version=1\ncomplete=1\npid=3x\nboot_id=x\ntree=/t\n", &b, &e) < 0, "junk pid refused");
+	ok(cz_state_parse("version=1\ncomplete=1\npid=3\nboot_id=x\ntree=rel\n", &b, &e) < 0, "relative tree refused");
+	ok(cz_state_parse("garbage", &b, &e) < 0, "garbage refused");
+	ok(cz_state_parse("version=1\ncomplete=0\npid=3\nboot_id=x\ntree=/t\nfuture=1\n", &b, &e) == 0 && !b.complete,
+	   "unknown keys ignored, incomplete setup read");
+
+	ok(mkdtemp(dir) != NULL, "temp dir");
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	ok(cz_state_write(dfd, &a, &e) == 0, "write");
+	ok(cz_state_read(dfd, &b, &e) == 0 && b.pid == 4242, "read back");
+	ok(faccessat(dfd, "state.new", F_OK, 0) < 0, "no temporary file left");
+	unlinkat(dfd, "state", 0);
+	ok(cz_state_read(dfd, &b, &e) == -ENOENT, "missing state is -ENOENT");
+	close(dfd);
+	rmdir(dir);
+	return done_testing();
+}
