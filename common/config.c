@@ -84,20 +84,6 @@ static bool next_word(const char **p, char *buf, size_t len, bool *toolong)
 	return true;
 }
 
-/* Printable rendering of untrusted text for an error message. */
-static void printable(const char *in, char *out, size_t len)
-{
-	size_t o = 0;
-
-	for (; *in && o + 5 < len; in++) {
-		unsigned char c = (unsigned char)*in;
-		if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-}
 
 static int unshare_word(const char *w, int *flags, struct cz_error *err)
 {
@@ -123,7 +109,7 @@ static int unshare_word(const char *w, int *flags, struct cz_error *err)
 		return 0;
 	}
 bad:
-	printable(w, shown, sizeof shown);
+	cz_printable(w, shown, sizeof shown);
 	return cz_fail(err, EINVAL, "unsupported option '%s' (supported: --uts --ipc --net --pid --cgroup --fork)", shown);
 }
 
@@ -146,7 +132,8 @@ int cz_parse_unshare_options(const char *text, int *nsflags, struct cz_error *er
 
 int cz_parse_propagation(const char *text, enum cz_propagation *prop, struct cz_error *err)
 {
-	char w[32], extra[32], shown[80];
+	const char *all = text;
+	char w[32], extra[32], shown[80], line[64];
 	bool toolong, toolong2;
 	size_t i;
 
@@ -160,9 +147,11 @@ int cz_parse_propagation(const char *text, enum cz_propagation *prop, struct cz_
 				*prop = propagations[i].prop;
 				return 0;
 			}
-	printable(w, shown, sizeof shown);
-	return cz_fail(err, EINVAL, "invalid value '%s%s' (expected slave, private or shared)",
-		       shown, toolong ? "..." : "");
+	/* Show the whole (first line of the) value. */
+	all += strspn(all, " \t\n");
+	snprintf(line, sizeof line, "%.*s", (int)strcspn(all, "\n"), all);
+	cz_printable(line, shown, sizeof shown);
+	return cz_fail(err, EINVAL, "invalid value '%s' (expected slave, private or shared)", shown);
 }
 
 /* cgroup-name: one relative cgroup path of valid name components. */
@@ -193,7 +182,7 @@ int cz_parse_cgroup_name(const char *text, char *out, size_t outlen, struct cz_e
 	snprintf(out, outlen, "%s", w);
 	return 0;
 bad:
-	printable(w, shown, sizeof shown);
+	cz_printable(w, shown, sizeof shown);
 	return cz_fail(err, EINVAL, "invalid cgroup name '%s'", shown);
 }
 
@@ -216,7 +205,7 @@ int cz_parse_shell(const char *text, char *out, size_t outlen, struct cz_error *
 	snprintf(out, outlen, "%s", w);
 	return 0;
 bad:
-	printable(w, shown, sizeof shown);
+	cz_printable(w, shown, sizeof shown);
 	return cz_fail(err, EINVAL, "invalid shell '%s' (one command, no arguments)", shown);
 }
 
@@ -310,10 +299,13 @@ int cz_group_load(const struct cz_config *cfg, const char *group,
 
 	memset(g, 0, sizeof *g);
 	g->groupfd = g->treefd = -1;
-	if (!cz_name_valid(group))
-		return cz_fail(err, EINVAL, "invalid group name (allowed: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most %d bytes)", CZ_NAME_MAX);
-	if (!cz_name_valid(container))
-		return cz_fail(err, EINVAL, "invalid container name (allowed: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most %d bytes)", CZ_NAME_MAX);
+	if (!cz_name_valid(group) || !cz_name_valid(container)) {
+		char shown[CZ_NAME_MAX * 2 + 16];
+		bool bad_group = !cz_name_valid(group);
+		cz_printable(bad_group ? group : container, shown, sizeof shown);
+		return cz_fail(err, EINVAL, "invalid %s name '%s' (allowed: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most %d bytes)",
+			       bad_group ? "group" : "container", shown, CZ_NAME_MAX);
+	}
 	snprintf(g->group, sizeof g->group, "%s", group);
 	snprintf(g->container, sizeof g->container, "%s", container);
 	if ((size_t)snprintf(g->tree, sizeof g->tree, "%s/%s/%s", cfg->trees, group, container) >= sizeof g->tree)

@@ -87,7 +87,7 @@ struct cz_lock {
 	char container[CZ_NAME_MAX + 1];
 };
 /* Make RUNDIR a private mount (once) so namespace pins can live there. */
-int cz_rundir_prepare(const char *rundir, struct cz_error *err);
+int cz_rundir_prepare(const char *rundir, bool quick, struct cz_error *err);
 int cz_lock_take(const struct cz_config *cfg, const char *group,
 		 const char *container, bool create, struct cz_lock *lk,
 		 struct cz_error *err);
@@ -126,7 +126,8 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 int cz_mount_propagation(enum cz_propagation p, const char *tree, struct cz_error *err);
 int cz_reopen_group(const struct cz_group *g, struct cz_error *err);
 int cz_mount_tree(const struct cz_group *g, int groupfd, int *rootfd, struct cz_error *err);
-int cz_pivot_into(int rootfd, struct cz_error *err);
+int cz_pivot_into(int rootfd, bool shared, struct cz_error *err);
+int cz_share_tree(const struct cz_group *g, struct cz_error *err);
 int cz_clone_profile(const struct cz_group *g, int groupfd, struct cz_error *err);
 int cz_run_profile(const struct cz_hook_env *he, int mfd, struct cz_error *err);
 
@@ -137,6 +138,8 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk,
 pid_t cz_clone(uint64_t flags, int cgroupfd);
 
 /* ---- small helpers (util.c) ---- */
+/* Untrusted text made printable for a message: control bytes as \xNN. */
+void cz_printable(const char *in, char *out, size_t len);
 /* execve and posix_spawn take char *const argv[] for historical reasons
  * and never write to the strings. */
 static inline char *cz_unconst(const char *s)

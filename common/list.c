@@ -85,8 +85,12 @@ int cz_stop(const struct cz_config *cfg, const char *group,
 	struct cz_lock lk;
 	int r;
 
-	if (!cz_name_valid(group) || !cz_name_valid(container))
-		return cz_fail(err, EINVAL, "invalid %s name", cz_name_valid(group) ? "container" : "group");
+	if (!cz_name_valid(group) || !cz_name_valid(container)) {
+		char shown[CZ_NAME_MAX * 2 + 16];
+		bool bad_group = !cz_name_valid(group);
+		cz_printable(bad_group ? group : container, shown, sizeof shown);
+		return cz_fail(err, EINVAL, "invalid %s name '%s'", bad_group ? "group" : "container", shown);
+	}
 	r = cz_lock_take(cfg, group, container, false, &lk, err);
 	if (r == -ENOENT)
 		return cz_fail(err, ENOENT, "%s/%s is not set up", group, container);

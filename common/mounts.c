@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <libmount/libmount.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,15 +19,63 @@
 
 #include "internal.h"
 
+static bool under(const char *path, const char *top)
+{
+	size_t n = strlen(top);
+
+	return strncmp(path, top, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* shared: the tree (made a shared mount on the host side beforehand)
+ * stays a peer of the host's, so mounts made below it inside appear on the
+ * host; every other shared mount becomes a slave, one by one. */
+static int slave_all_but(const char *tree, struct cz_error *err)
+{
+	struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct libmnt_fs *fs;
+	int r = 0;
+
+	if (!tb || !it)
+		r = cz_fail(err, ENOMEM, "reading /proc/self/mountinfo");
+	while (r == 0 && mnt_table_next_fs(tb, it, &fs) == 0) {
+		unsigned long prop = 0;
+		const char *t = mnt_fs_get_target(fs);
+		mnt_fs_get_propagation(fs, &prop);
+		if (!t || !(prop & MS_SHARED) || under(t, tree))
+			continue;
+		if (mount(NULL, t, NULL, MS_SLAVE, NULL) < 0 && errno != ENOENT && errno != EINVAL)
+			r = cz_fail(err, errno, "making %s slave: %m", t);
+	}
+	mnt_free_iter(it);
+	mnt_unref_table(tb);
+	return r;
+}
+
 /* Step 1, before any other mount: where / is shared (systemd hosts) every
  * later mount of ours would otherwise propagate back to the host. */
 int cz_mount_propagation(enum cz_propagation p, const char *tree, struct cz_error *err)
 {
 	unsigned long flags = p == CZ_PROP_PRIVATE ? MS_PRIVATE : MS_SLAVE;
 
-	(void)tree;
+	if (p == CZ_PROP_SHARED)
+		return slave_all_but(tree, err);
 	if (mount(NULL, "/", NULL, MS_REC | flags, NULL) < 0)
 		return cz_fail(err, errno, "making / %s: %m", p == CZ_PROP_PRIVATE ? "private" : "slave");
+	return 0;
+}
+
+/* Host side, before the namespace exists: the tree becomes a shared mount
+ * of its own, whose peer in the container carries mounts back. */
+int cz_share_tree(const struct cz_group *g, struct cz_error *err)
+{
+	if (mount(g->tree, g->tree, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return cz_fail(err, errno, "binding %s for shared propagation: %m", g->tree);
+	if (mount(NULL, g->tree, NULL, MS_SHARED, NULL) < 0) {
+		int e = errno;
+		umount2(g->tree, MNT_DETACH);
+		return cz_fail(err, e, "making %s shared: %m", g->tree);
+	}
 	return 0;
 }
 
@@ -137,6 +186,24 @@ int cz_reopen_group(const struct cz_group *g, struct cz_error *err)
 	return fd;
 }
 
+/* pivot_root refuses a shared put_old: in shared mode the old root goes
+ * below /tmp, which is made private (the host keeps its copy). */
+static int private_tmp(int rootfd, const struct cz_group *g, struct cz_error *err)
+{
+	struct mount_attr attr = { .propagation = MS_PRIVATE };
+	int fd = open_target(rootfd, g, "tmp", err);
+
+	if (fd < 0)
+		return fd;
+	if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0 ||
+	    mkdirat(fd, ".containerize-oldroot", 0700) < 0) {
+		close(fd);
+		return cz_fail(err, errno, "%s/tmp: %m", g->tree);
+	}
+	close(fd);
+	return 0;
+}
+
 /* Bind the tree onto itself (pivot_root needs a mount point; the bind hook
  * may have mounted on or below it: resolve it again, after the hook), then
  * the standard set below it.  *rootfd refers to the new root. */
@@ -147,14 +214,20 @@ int cz_mount_tree(const struct cz_group *g, int groupfd, int *rootfd, struct cz_
 	treefd = openat(groupfd, g->container, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (treefd < 0)
 		return cz_fail(err, errno, "%s: %m", g->tree);
-	rfd = open_tree(treefd, "", OPEN_TREE_CLONE | AT_RECURSIVE | AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
-	if (rfd < 0) {
-		r = cz_fail(err, errno, "cloning %s: %m", g->tree);
+	if (g->prop == CZ_PROP_SHARED) {
+		/* Already a mount, the peer of the host's: use it as it is. */
+		rfd = treefd;
+		r = 0;
+	} else {
+		rfd = open_tree(treefd, "", OPEN_TREE_CLONE | AT_RECURSIVE | AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
+		if (rfd < 0) {
+			r = cz_fail(err, errno, "cloning %s: %m", g->tree);
+			close(treefd);
+			return r;
+		}
+		r = attach(rfd, treefd, g, ".", err);
 		close(treefd);
-		return r;
 	}
-	r = attach(rfd, treefd, g, ".", err);
-	close(treefd);
 	if (r == 0)
 		r = bind_host(rfd, g, "sys", err);
 	if (r == 0)
@@ -170,6 +243,8 @@ int cz_mount_tree(const struct cz_group *g, int groupfd, int *rootfd, struct cz_
 	}
 	if (r == 0)
 		r = mount_new(rfd, g, "tmp", "tmpfs", "1777", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+	if (r == 0 && g->prop == CZ_PROP_SHARED)
+		r = private_tmp(rfd, g, err);
 	if (r < 0) {
 		close(rfd);
 		return r;
@@ -181,14 +256,18 @@ int cz_mount_tree(const struct cz_group *g, int groupfd, int *rootfd, struct cz_
 /* pivot_root(".", ".") stacks the old root on the new one; the detach then
  * drops the whole host tree from this namespace, so no chroot trick (and no
  * joiner) can get back to it.  A bare chroot can be escaped by root. */
-int cz_pivot_into(int rootfd, struct cz_error *err)
+int cz_pivot_into(int rootfd, bool shared, struct cz_error *err)
 {
+	const char *old = shared ? "tmp/.containerize-oldroot" : ".";
+
 	if (fchdir(rootfd) < 0)
 		return cz_fail(err, errno, "entering the tree: %m");
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
+	if (syscall(SYS_pivot_root, ".", old) < 0)
 		return cz_fail(err, errno, "pivot_root into the tree: %m");
-	if (umount2(".", MNT_DETACH) < 0)
+	if (umount2(old, MNT_DETACH) < 0)
 		return cz_fail(err, errno, "detaching the old root: %m");
+	if (shared)
+		rmdir(old);
 	if (chdir("/") < 0)
 		return cz_fail(err, errno, "chdir /: %m");
 	return 0;

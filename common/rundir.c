@@ -79,11 +79,17 @@ static int rundir_mount_state(const char *path)
 /* Namespace pins can only be bind-mounted onto a private mount (else the
  * pin could propagate into the namespace it pins: EINVAL).  Made once and
  * kept, as `ip netns` keeps /run/netns. */
-int cz_rundir_prepare(const char *rundir, struct cz_error *err)
+int cz_rundir_prepare(const char *rundir, bool quick, struct cz_error *err)
 {
 	char real[PATH_MAX];
+	struct statx stx;
 	int fd, r, st;
 
+	/* Fast path for every session: already a mount point (ours). The
+	 * setup checks its propagation too. */
+	if (quick && statx(AT_FDCWD, rundir, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+	    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+		return 0;
 	r = mkdir_p(rundir, 0755);
 	if (r < 0)
 		return cz_fail(err, -r, "run dir %s: %s", rundir, strerror(-r));

@@ -119,7 +119,7 @@ static void __attribute__((noreturn)) setup_child_main(struct setup_child *c)
 	if (g->hook[CZ_HOOK_PROFILE] && (profilefd = cz_clone_profile(g, groupfd, &err)) < 0)
 		goto fail;
 	/* 4. pivot_root. */
-	if (cz_pivot_into(rootfd, &err) < 0)
+	if (cz_pivot_into(rootfd, g->prop == CZ_PROP_SHARED, &err) < 0)
 		goto fail;
 	/* 5. profile, chrooted. */
 	if (profilefd >= 0 && cz_run_profile(&he, profilefd, &err) < 0)
@@ -148,6 +148,8 @@ static void setup_undo(const struct cz_config *cfg, struct cz_group *g, struct c
 	if (cz_cgroup_kill(st->cgroup, &e) < 0)
 		cz_log(cfg, LOG_ERR, "%s", e.msg);
 	cz_unpin_namespaces(lk);
+	if (st->prop == CZ_PROP_SHARED)
+		umount2(st->tree, MNT_DETACH);
 	if (bind_started && g->hook[CZ_HOOK_UNBIND]) {
 		char *argv[] = { path, g->tree, NULL };
 		snprintf(path, sizeof path, "%s/unbind", g->confdir);
@@ -175,7 +177,7 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 	snprintf(st->tree, sizeof st->tree, "%s", g->tree);
 	if (cz_boot_id(st->boot_id, sizeof st->boot_id) < 0)
 		return cz_fail(err, EIO, "cannot read the boot id");
-	r = cz_rundir_prepare(cfg->rundir, err);
+	r = cz_rundir_prepare(cfg->rundir, false, err);
 	if (r < 0)
 		return r;
 	/* The cgroup's name is known before it exists: record it first, so
@@ -185,6 +187,8 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 		return r;
 	r = cz_state_write(lk->dirfd, st, err);
 	if (r < 0)
+		goto undo;
+	if (g->prop == CZ_PROP_SHARED && (r = cz_share_tree(g, err)) < 0)
 		goto undo;
 	cgfd = open(st->cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cgfd < 0 || pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -44,6 +45,10 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk,
 	}
 	/* The mounts die with the mount namespace, once unpinned. */
 	cz_unpin_namespaces(lk);
+	/* shared: the host's copies of the container's mounts hang below our
+	 * host-side bind of the tree; detaching it takes them all. */
+	if (st->prop == CZ_PROP_SHARED && umount2(st->tree, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL)
+		cz_log(cfg, LOG_ERR, "unmounting %s: %m", st->tree);
 	if (have_group)
 		run_hook(cfg, &g, st, CZ_HOOK_UNBIND, false);
 	unlinkat(lk->dirfd, "state", 0);

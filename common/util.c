@@ -1,6 +1,7 @@
 /* util.c — small I/O helpers shared by the library. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -91,4 +92,22 @@ int cz_check_trusted(const struct stat *sb)
 	if (sb->st_mode & (S_IWGRP | S_IWOTH))
 		return -EACCES;
 	return 0;
+}
+
+void cz_printable(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (!in)
+		in = "";
+	for (; *in && o + 5 < len; in++) {
+		unsigned char c = (unsigned char)*in;
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	if (*in && o + 4 < len)
+		o += (size_t)snprintf(out + o, len - o, "...");
+	out[o] = '\0';
 }
