@@ -24,7 +24,7 @@ assert_eq 127 "$status" "a command not found in PATH: 127"
 assert_contains "$err" "no-such-command-anywhere" "the error names the command not found"
 
 # a command that exists on the host but not in the tree
-run cz g c /usr/bin/env true
+run cz g c /usr/bin/gcc --version
 assert_eq 127 "$status" "a host-only command is not found inside: 127"
 
 printf 'echo hi\n' >"$TREE/root/noexec"

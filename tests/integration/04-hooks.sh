@@ -54,7 +54,7 @@ done
 assert_eq "profile-after-bind" "$(head -n 1 "$TREE/root/profile.log")" "profile ran after bind"
 prof=$(grep '^profile ' "$TREE/root/profile.log")
 assert_match "$prof" '^profile /tmp/' "profile runs from under the container's /tmp"
-assert_eq "$env_expect" "${prof#* }" "profile gets the CONTAINERIZE_* environment"
+assert_eq "$env_expect" "| ${prof#*| }" "profile gets the CONTAINERIZE_* environment"
 assert_eq "cgroup-exists-at-stop" "$(cat "$T/stop.extra" 2>/dev/null)" "stop runs before the instance cgroup is removed"
 assert_clean g c "$T/before"
 

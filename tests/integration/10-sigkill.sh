@@ -23,7 +23,8 @@ assert_match "$out" '^g[[:space:]]+c[[:space:]]+0([[:space:]]|$)' "--list shows 
 run cz g c echo after-kill
 assert_eq 0 "$status" "a normal run after the SIGKILL exits 0"
 assert_eq "after-kill" "$out" "a normal run after the SIGKILL runs its command"
-assert_eq "1 1" "$(hook_count bind) $(hook_count unbind)" "after that run, the killed setup was torn down (unbind ran)"
+assert_eq "$(hook_count bind)" "$(hook_count unbind)" "after that run, every setup (the killed one too) was torn down: bind and unbind counts match"
+assert_contains "$HOOKLOG" "stop $TREE $a " "the killed setup's teardown ran its stop hook with its instance pid"
 if wait_gone "$cmdpid" 3; then pass "the killed session's orphaned command was killed at teardown"
 else fail "the killed session's orphaned command was killed at teardown" "pid $cmdpid still alive"; kill -KILL "$cmdpid"; fi
 assert_no_file "$(instance_cgroup "$a")" "the killed session's instance cgroup is gone"
