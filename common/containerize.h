@@ -91,4 +91,46 @@ int cz_list(const struct cz_config *cfg,
 int cz_stop(const struct cz_config *cfg, const char *group,
 	    const char *container, struct cz_error *err);
 
+/* Who the user is, read from the host's databases before any join. */
+struct cz_identity {
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int ngroups;
+	char user[64], home[1024], shell[256];
+};
+int cz_identity_load(uid_t uid, struct cz_identity *id, struct cz_error *err);
+void cz_identity_free(struct cz_identity *id);
+/* setgroups, setresgid, setresuid; then check that root cannot come back. */
+int cz_drop_privileges(const struct cz_identity *id, struct cz_error *err);
+/* Fail TIOCSTI/TIOCLINUX with EPERM in this process and its descendants. */
+int cz_block_tiocsti(struct cz_error *err);
+/* A fresh environment: the allow-list of env, plus HOME USER LOGNAME SHELL
+ * PATH for id (strings of env are reused, not copied). */
+char **cz_clean_env(char *const *env, const struct cz_identity *id, const char *shell);
+
+/* The map file (SPEC 7). */
+struct cz_rule {
+	char who[64];
+	char group[CZ_NAME_MAX + 1];
+	char container[128];	/* %u expanded once matched */
+	char shell[256];	/* "" if none */
+	int line;
+};
+struct cz_who {
+	const char *user;
+	const gid_t *groups;	/* all of the user's groups */
+	int ngroups;
+};
+/* One line: 0 a rule, 1 blank or comment, -EINVAL malformed. */
+int cz_map_parse_line(const char *text, struct cz_rule *r, struct cz_error *err);
+bool cz_map_matches(const struct cz_rule *r, const struct cz_who *who);
+/* 1 and *out = the first rule matching who; 0 none; -errno when the file
+ * cannot be trusted or read (then it counts as empty: log err). */
+int cz_map_lookup(const char *conf, const struct cz_who *who, struct cz_rule *out,
+		  struct cz_error *err);
+/* 1 if some rule matching who names group/container. */
+int cz_map_allows(const char *conf, const struct cz_who *who, const char *group,
+		  const char *container, struct cz_rule *out, struct cz_error *err);
+
 #endif

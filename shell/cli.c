@@ -1,5 +1,6 @@
 /* cli.c — `containerize [OPTIONS] GROUP CONTAINER [COMMAND [ARG...]]`. */
 #include <errno.h>
+#include <syslog.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -66,16 +67,62 @@ static int do_stop(struct cz_frontend *fe, const char *group, const char *contai
 	return 0;
 }
 
-static int do_run(struct cz_frontend *fe, const char *group, const char *container, char **cmd)
+/* A non-root caller (through the setuid bit) may enter exactly the
+ * containers that a rule matching them names; decided before anything
+ * else happens, from the host's user and group databases. */
+static int authorize(struct cz_frontend *fe, const struct cz_identity *id,
+		     const char *group, const char *container)
 {
+	struct cz_who who = { id->user, id->groups, id->ngroups };
 	struct cz_error err = { 0 };
-	struct cz_session *s;
+	struct cz_rule rule;
+	int r;
 
+	if (!cz_name_valid(group) || !cz_name_valid(container)) {
+		cz_errx("invalid %s name (allowed: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most %d bytes)",
+			cz_name_valid(group) ? "container" : "group", CZ_NAME_MAX);
+		return -1;
+	}
+	r = cz_map_allows(fe->conf, &who, group, container, &rule, &err);
+	if (r < 0)
+		syslog(LOG_AUTHPRIV | LOG_ERR, "%s", err.msg);
+	if (r <= 0) {
+		syslog(LOG_AUTHPRIV | LOG_WARNING, "refused %s/%s for %s: no rule in %s", group, container,
+		       id->user, fe->conf);
+		cz_errx("permission denied: no rule in %s gives %s the container %s/%s", fe->conf,
+			id->user, group, container);
+		return -1;
+	}
+	return 0;
+}
+
+static int do_run(struct cz_frontend *fe, const char *group, const char *container, char **argv)
+{
+	struct cz_command cmd = { .argv = argv };
+	struct cz_error err = { 0 };
+	struct cz_identity id = { 0 };
+	struct cz_session *s;
+	int r;
+
+	if (!fe->privileged_caller) {
+		if (cz_identity_load(getuid(), &id, &err) < 0) {
+			cz_errx("%s", err.msg);
+			return CZ_EXIT_FAIL;
+		}
+		if (authorize(fe, &id, group, container) < 0) {
+			cz_identity_free(&id);
+			return CZ_EXIT_FAIL;
+		}
+		cmd.as = &id;
+	}
 	if (cz_session_open(&fe->cfg, group, container, &s, &err) < 0) {
 		cz_errx("%s", err.msg);
+		cz_identity_free(&id);
 		return CZ_EXIT_FAIL;
 	}
-	return cz_run_in_session(s, cmd, NULL, NULL);
+	r = cz_run_in_session(s, &cmd);
+	cz_identity_free(&id);
+	return r;
 }
 
 int cz_cli_main(int argc, char **argv)
@@ -105,9 +152,12 @@ int cz_cli_main(int argc, char **argv)
 			return CZ_EXIT_FAIL;
 		}
 	}
-	if (!fe.privileged_caller) {
-		/* Mapped users through the setuid bit: see the login shell issue. */
-		cz_errx("permission denied: only root may use containerize");
+	if (geteuid() != 0) {
+		cz_errx("permission denied: containerize must run as root (or be installed setuid root)");
+		return CZ_EXIT_FAIL;
+	}
+	if (!fe.privileged_caller && mode != RUN) {
+		cz_errx("permission denied: --list and --stop are for root");
 		return CZ_EXIT_FAIL;
 	}
 	switch (mode) {

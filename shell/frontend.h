@@ -26,12 +26,18 @@ struct cz_frontend {
 };
 void cz_frontend_init(struct cz_frontend *fe, const char *ident);
 
-/* Run argv (or the default shell when argv[0] is NULL) inside an open
- * session as the child, forward signals, close the session; returns the
- * exit status for the front end. */
-struct cz_session;
-typedef int (*cz_child_prep_fn)(void *data);
-int cz_run_in_session(struct cz_session *s, char *const argv[], cz_child_prep_fn prep, void *data);
+/* What runs inside. */
+struct cz_command {
+	char *const *argv;		/* NULL or empty: the shell */
+	const char *shell;		/* the shell: "" = group's, else bash, else /bin/sh */
+	const char *dash_c;		/* shell -c COMMAND */
+	bool login;			/* the shell as a login shell: argv[0] "-bash" */
+	const struct cz_identity *as;	/* NULL: stay root */
+};
+
+/* Run the command inside an open session as our child, forward signals,
+ * close the session; returns the exit status for the front end. */
+int cz_run_in_session(struct cz_session *s, const struct cz_command *cmd);
 
 static inline char *cz_unconst_arg(const char *s)
 {

@@ -11,11 +11,15 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "frontend.h"
+
+extern char **environ;
 
 static volatile sig_atomic_t child_pid;
 
@@ -44,40 +48,84 @@ static void set_signals(bool forwarding)
 		sigaction(forwarded[i], &sa, NULL);
 }
 
-static void __attribute__((noreturn)) child_exec(char *const argv[], const char *shell, int errfd,
-						  cz_child_prep_fn prep, void *data)
+/* The shell to run: the rule's or group's, else bash, else /bin/sh. */
+static const char *pick_shell(const char *configured)
 {
+	static const char *const bash[] = { "/bin/bash", "/usr/bin/bash" };
+	size_t i;
+
+	if (configured && configured[0])
+		return configured;
+	for (i = 0; i < sizeof bash / sizeof bash[0]; i++)
+		if (access(bash[i], X_OK) == 0)
+			return bash[i];
+	return "/bin/sh";
+}
+
+/* Become the user (if any): the filter while still root, then the drop,
+ * then the home directory inside. */
+static int become(const struct cz_command *cmd, const char *shell, char ***envp)
+{
+	struct cz_error err = { 0 };
+
+	if (!cmd->as)
+		return 0;
+	if (cz_block_tiocsti(&err) < 0 || cz_drop_privileges(cmd->as, &err) < 0) {
+		cz_errx("%s", err.msg);
+		return -1;
+	}
+	*envp = cz_clean_env(environ, cmd->as, shell);
+	if (!*envp) {
+		cz_errx("out of memory");
+		return -1;
+	}
+	if (chdir(cmd->as->home) < 0) {
+		cz_errx("warning: no home directory %s in the container: %s", cmd->as->home, strerror(errno));
+		if (chdir("/") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, const char *group_shell, int errfd)
+{
+	const char *shell = pick_shell(cmd->shell && cmd->shell[0] ? cmd->shell : group_shell);
+	const char *base = strrchr(shell, '/') ? strrchr(shell, '/') + 1 : shell;
+	char **envp = environ, dashed[300];
 	sigset_t none;
 	int e;
 
 	set_signals(false);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (prep && prep(data) < 0)
+	if (become(cmd, shell, &envp) < 0)
 		_exit(CZ_EXIT_FAIL);
+	environ = envp;		/* execvp searches the new PATH */
 	/* Descriptors the caller gave us beyond 0-2 do not pass (as sudo's
 	 * closefrom); ours are all O_CLOEXEC. */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (argv && argv[0]) {
-		execvp(argv[0], argv);
+	if (cmd->argv && cmd->argv[0]) {
+		execvp(cmd->argv[0], cmd->argv);
 	} else {
-		const char *sh = shell && shell[0] ? shell : "bash";
-		char *av[] = { cz_unconst_arg(sh), NULL };
-		execvp(sh, av);
-		if (errno == ENOENT && !(shell && shell[0])) {
-			char *av2[] = { cz_unconst_arg("/bin/sh"), NULL };
-			execv("/bin/sh", av2);
+		char *av[4] = { cz_unconst_arg(base), NULL, NULL, NULL };
+		if (cmd->dash_c) {
+			av[1] = cz_unconst_arg("-c");
+			av[2] = cz_unconst_arg(cmd->dash_c);
+		} else if (cmd->login) {
+			snprintf(dashed, sizeof dashed, "-%s", base);
+			av[0] = dashed;
 		}
+		execvp(shell, av);
 	}
 	e = errno;
 	(void)!write(errfd, &e, sizeof e);
 	_exit(e == ENOENT ? CZ_EXIT_NOTFOUND : CZ_EXIT_NOEXEC);
 }
 
-int cz_run_in_session(struct cz_session *s, char *const argv[], cz_child_prep_fn prep, void *data)
+int cz_run_in_session(struct cz_session *s, const struct cz_command *cmd)
 {
 	struct cz_error err = { 0 };
-	const char *what = argv && argv[0] ? argv[0] : cz_session_shell(s);
+	const char *what = cmd->argv && cmd->argv[0] ? cmd->argv[0] : "the shell";
 	int pipefd[2], status = 0, e = 0, ret;
 	pid_t pid;
 
@@ -94,7 +142,7 @@ int cz_run_in_session(struct cz_session *s, char *const argv[], cz_child_prep_fn
 			_exit(CZ_EXIT_FAIL);
 		}
 		close(pipefd[0]);
-		child_exec(argv, cz_session_shell(s), pipefd[1], prep, data);
+		child_exec(cmd, cz_session_shell(s), pipefd[1]);
 	}
 	close(pipefd[1]);
 	if (pid < 0) {
@@ -113,8 +161,7 @@ int cz_run_in_session(struct cz_session *s, char *const argv[], cz_child_prep_fn
 	child_pid = 0;
 	set_signals(false);
 	if (e)
-		cz_errx("%s: %s", what && what[0] ? what : "bash",
-			e == ENOENT ? "command not found" : strerror(e));
+		cz_errx("%s: %s", what, e == ENOENT ? "command not found" : strerror(e));
 	if (WIFSIGNALED(status))
 		ret = 128 + WTERMSIG(status);
 	else
