@@ -41,6 +41,8 @@ LIB_OBJ := $(LIB_SRC:.c=.o)
 LIB     := common/libcontainerize.a
 SHELL_OBJ := shell/main.o $(patsubst %.c,%.o,$(filter-out shell/main.c,$(wildcard shell/*.c)))
 PAM_OBJ := $(patsubst %.c,%.o,$(wildcard pam_containerize/*.c))
+
+pam_containerize/%.o: CFLAGS_ALL += -fvisibility=hidden
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
 

@@ -1,0 +1,306 @@
+/* pam_containerize.c — a PAM session module that puts the whole login
+ * session inside the user's container.
+ *
+ * open_session sets the container up or joins it with the same library
+ * code as the CLI, then moves the calling process itself (sshd's monitor,
+ * su, login) into the container's namespaces and cgroup: everything it
+ * forks afterwards — the user's shell — is inside.  close_session moves the
+ * caller back to its own cgroup (the teardown kills what is left in the
+ * instance's) and drops the session's hold; the host-side work runs in a
+ * child that goes back to the host's mount namespace.
+ *
+ * The module only returns PAM codes and logs through pam_syslog. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define PAM_SM_SESSION
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "containerize.h"
+
+#define DATA_NAME "pam_containerize_session"
+#define PUBLIC __attribute__((visibility("default")))
+
+struct options {
+	const char *group, *container, *conf, *trees, *rundir;
+	bool debug;
+};
+
+struct held {
+	struct cz_session *s;
+	pid_t opener;		/* only this process may end the session */
+	int origcg;		/* the caller's own cgroup directory */
+};
+
+struct log_ctx {
+	pam_handle_t *pamh;
+	bool debug;
+};
+
+static void log_cb(void *data, int priority, const char *fmt, va_list ap)
+{
+	struct log_ctx *l = data;
+	int prio = priority & LOG_PRIMASK;
+
+	if (prio == LOG_DEBUG && !l->debug)
+		return;
+	pam_vsyslog(l->pamh, prio, fmt, ap);
+}
+
+static void parse_options(pam_handle_t *pamh, int argc, const char **argv, struct options *o)
+{
+	int i;
+
+	memset(o, 0, sizeof *o);
+	o->conf = CZ_CONF;
+	o->trees = CZ_TREES;
+	o->rundir = CZ_RUNDIR;
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "group=", 6) == 0)
+			o->group = a + 6;
+		else if (strncmp(a, "container=", 10) == 0)
+			o->container = a + 10;
+		else if (strncmp(a, "conf=", 5) == 0)
+			o->conf = a + 5;
+		else if (strncmp(a, "trees=", 6) == 0)
+			o->trees = a + 6;
+		else if (strncmp(a, "rundir=", 7) == 0)
+			o->rundir = a + 7;
+		else if (strcmp(a, "debug") == 0)
+			o->debug = true;
+		else
+			pam_syslog(pamh, LOG_ERR, "unknown option: %s", a);
+	}
+}
+
+/* container=... with %u for the user; false if no valid name results. */
+static bool expand_user(const char *pattern, const char *user, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *pattern; pattern++) {
+		const char *add = pattern;
+		size_t n = 1;
+		if (pattern[0] == '%' && pattern[1] == 'u') {
+			add = user;
+			n = strlen(user);
+			pattern++;
+		}
+		if (o + n >= len)
+			return false;
+		memcpy(out + o, add, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return cz_name_valid(out);
+}
+
+/* Which container: the options', or the user's first rule.  Returns
+ * PAM_SUCCESS, PAM_IGNORE (no rule) or PAM_SESSION_ERR. */
+static int choose(pam_handle_t *pamh, const struct options *o, const struct cz_identity *id,
+		  char group[CZ_NAME_MAX + 1], char container[128])
+{
+	struct cz_who who = { id->user, id->groups, id->ngroups };
+	struct cz_error err = { 0 };
+	struct cz_rule rule;
+	int r;
+
+	if (o->group || o->container) {
+		if (!o->group || !o->container) {
+			pam_syslog(pamh, LOG_ERR, "group= and container= go together");
+			return PAM_SESSION_ERR;
+		}
+		snprintf(group, CZ_NAME_MAX + 1, "%s", o->group);
+		if (!cz_name_valid(o->group) || !expand_user(o->container, id->user, container, 128)) {
+			pam_syslog(pamh, LOG_ERR, "invalid group= or container= for user %s", id->user);
+			return PAM_SESSION_ERR;
+		}
+		return PAM_SUCCESS;
+	}
+	r = cz_map_lookup(o->conf, &who, &rule, &err);
+	if (r < 0)
+		pam_syslog(pamh, LOG_ERR, "%s", err.msg);
+	if (r <= 0) {
+		if (o->debug)
+			pam_syslog(pamh, LOG_DEBUG, "no container mapped for %s in %s", id->user, o->conf);
+		return PAM_IGNORE;
+	}
+	snprintf(group, CZ_NAME_MAX + 1, "%s", rule.group);
+	snprintf(container, 128, "%s", rule.container);
+	return PAM_SUCCESS;
+}
+
+static int open_own_cgroup(void)
+{
+	char line[4096], path[8192], mnt[4096];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	int fd = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f)) {
+		if (strncmp(line, "0::", 3) != 0)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		/* The cgroup2 mount as seen from here (the host, before the join). */
+		FILE *m = fopen("/proc/self/mountinfo", "re");
+		char ml[4096];
+		mnt[0] = '\0';
+		while (m && fgets(ml, sizeof ml, m)) {
+			char target[4096], *sep = strstr(ml, " - cgroup2 ");
+			if (sep && sscanf(ml, "%*s %*s %*s %*s %4095s", target) == 1) {
+				snprintf(mnt, sizeof mnt, "%s", target);
+				break;
+			}
+		}
+		if (m)
+			fclose(m);
+		if (mnt[0]) {
+			snprintf(path, sizeof path, "%s%s", mnt, line + 3);
+			fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		}
+		break;
+	}
+	fclose(f);
+	return fd;
+}
+
+static void back_to_own_cgroup(struct held *h)
+{
+	int fd;
+
+	if (h->origcg < 0)
+		return;
+	fd = openat(h->origcg, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, "0", 1);
+		close(fd);
+	}
+}
+
+static void held_free(struct held *h)
+{
+	if (h->origcg >= 0)
+		close(h->origcg);
+	free(h);
+}
+
+/* pam_end: in a forked child (PAM_DATA_SILENT, e.g. su's before exec) or a
+ * process that is not the opener, just let go of our descriptors. */
+static void cleanup(pam_handle_t *pamh, void *data, int error_status)
+{
+	struct held *h = data;
+	struct cz_error err = { 0 };
+
+	(void)pamh;
+	if (!h)
+		return;
+	if (!h->s) {
+		/* Already closed by close_session. */
+	} else if ((error_status & PAM_DATA_SILENT) || getpid() != h->opener) {
+		cz_session_forget(h->s);
+	} else {
+		back_to_own_cgroup(h);
+		cz_session_close(h->s, &err);
+	}
+	held_free(h);
+}
+
+PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	char group[CZ_NAME_MAX + 1], container[128];
+	struct options o;
+	struct log_ctx lc = { pamh, false };
+	struct cz_config cfg = { 0 };
+	struct cz_identity id;
+	struct cz_error err = { 0 };
+	struct held *h;
+	const char *user = NULL;
+	struct passwd *pw;
+	int r;
+
+	(void)flags;
+	parse_options(pamh, argc, argv, &o);
+	lc.debug = o.debug;
+	if (pam_get_item(pamh, PAM_USER, (const void **)&user) != PAM_SUCCESS || !user || !*user) {
+		pam_syslog(pamh, LOG_ERR, "no user");
+		return PAM_SESSION_ERR;
+	}
+	pw = getpwnam(user);
+	if (!pw) {
+		pam_syslog(pamh, LOG_ERR, "unknown user %s", user);
+		return PAM_SESSION_ERR;
+	}
+	if (cz_identity_load(pw->pw_uid, &id, &err) < 0) {
+		pam_syslog(pamh, LOG_ERR, "%s", err.msg);
+		return PAM_SESSION_ERR;
+	}
+	r = choose(pamh, &o, &id, group, container);
+	cz_identity_free(&id);
+	if (r != PAM_SUCCESS)
+		return r;
+
+	cfg = (struct cz_config){ .trees = o.trees, .rundir = o.rundir, .user = user,
+				  .strict = true, .log = log_cb, .log_data = &lc };
+	h = calloc(1, sizeof *h);
+	if (!h)
+		return PAM_BUF_ERR;
+	h->opener = getpid();
+	h->origcg = open_own_cgroup();
+	if (cz_session_open(&cfg, group, container, &h->s, &err) < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot enter container %s/%s for %s: %s", group, container, user, err.msg);
+		held_free(h);
+		return PAM_SESSION_ERR;
+	}
+	if (cz_session_join_self(h->s, true, &err) < 0) {
+		struct cz_error e2 = { 0 };
+		pam_syslog(pamh, LOG_ERR, "cannot join container %s/%s for %s: %s", group, container, user, err.msg);
+		back_to_own_cgroup(h);
+		cz_session_close(h->s, &e2);
+		held_free(h);
+		return PAM_SESSION_ERR;
+	}
+	if (pam_set_data(pamh, DATA_NAME, h, cleanup) != PAM_SUCCESS) {
+		/* Inside already, but unable to end it properly later: fail closed. */
+		pam_syslog(pamh, LOG_ERR, "pam_set_data failed");
+		cleanup(pamh, h, 0);
+		return PAM_SESSION_ERR;
+	}
+	if (o.debug)
+		pam_syslog(pamh, LOG_DEBUG, "session of %s in %s/%s", user, group, container);
+	return PAM_SUCCESS;
+}
+
+PUBLIC int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct held *h = NULL;
+	struct cz_error err = { 0 };
+	int r;
+
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	if (pam_get_data(pamh, DATA_NAME, (const void **)&h) != PAM_SUCCESS || !h)
+		return PAM_SUCCESS;
+	if (getpid() != h->opener)
+		return PAM_SUCCESS;	/* a forked child: not ours to end */
+	back_to_own_cgroup(h);
+	r = cz_session_close(h->s, &err);
+	h->s = NULL;
+	/* Replacing the data runs cleanup(), which now only frees h. */
+	pam_set_data(pamh, DATA_NAME, NULL, NULL);
+	if (r < 0) {
+		pam_syslog(pamh, LOG_ERR, "closing the container session: %s", err.msg);
+		return PAM_SESSION_ERR;
+	}
+	return PAM_SUCCESS;
+}
