@@ -12,6 +12,7 @@ VERSION    := 0.1
 BINDIR  := $(PREFIX)/bin
 MANDIR  := $(PREFIX)/share/man
 BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
+EXAMPLEDIR := $(PREFIX)/share/doc/containerize/examples
 PAMDIR  ?= $(shell pkg-config --variable=libdir pam 2>/dev/null || echo /lib/x86_64-linux-gnu)/security
 
 CC      ?= cc
@@ -78,10 +79,12 @@ tests/unit/test_%: tests/unit/test_%.c tests/unit/tap.h $(LIB)
 
 unit: $(UNIT_BIN)
 
-# Packages a fresh Debian 12 machine needs to build and test.
-DEPS := build-essential pkg-config libpam0g-dev libmount-dev busybox-static \
-        util-linux psmisc tmux openssh-server openssh-client sudo mandoc \
-        debootstrap rsync
+# Packages a fresh Debian 12 machine needs to build (and run the demo),
+# and to test.
+BUILD_DEPS := build-essential pkg-config libpam0g-dev libmount-dev busybox-static
+TEST_DEPS := $(BUILD_DEPS) util-linux psmisc tmux openssh-server openssh-client \
+        sudo mandoc debootstrap rsync pamtester bsdextrautils
+DEPS ?= $(TEST_DEPS)
 deps:
 	@missing=; for p in $(DEPS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -96,7 +99,9 @@ check: deps
 	$(MAKE) WERROR=-Werror all unit
 	tests/run
 
-demo: deps all
+demo:
+	$(MAKE) deps DEPS="$(BUILD_DEPS)"
+	$(MAKE) all
 	doc/demo.sh shell/containerize
 
 install: all
@@ -109,13 +114,23 @@ install: all
 	install -m 644 doc/containerize.conf.5 $(DESTDIR)$(MANDIR)/man5/containerize.conf.5
 	if [ -f doc/pam_containerize.8 ]; then install -m 644 doc/pam_containerize.8 $(DESTDIR)$(MANDIR)/man8/; fi
 	if [ -f pam_containerize/pam_containerize.so ]; then install -m 644 pam_containerize/pam_containerize.so $(DESTDIR)$(PAMDIR)/; fi
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(EXAMPLEDIR)/debian/.container
+	install -m 644 doc/containerize.bash-completion $(DESTDIR)$(BASHCOMPDIR)/containerize
+	ln -sf containerize $(DESTDIR)$(BASHCOMPDIR)/containerize-shell
+	install -m 644 doc/examples/containerize.conf $(DESTDIR)$(EXAMPLEDIR)/
+	install -m 755 doc/examples/debian/.container/bind doc/examples/debian/.container/unbind \
+	  doc/examples/debian/.container/stop $(DESTDIR)$(EXAMPLEDIR)/debian/.container/
+	install -m 644 doc/examples/debian/.container/propagation doc/examples/debian/.container/shell \
+	  $(DESTDIR)$(EXAMPLEDIR)/debian/.container/
 	@echo "To use containerize-shell as a login shell: add $(BINDIR)/containerize-shell to /etc/shells"
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/containerize-shell $(DESTDIR)$(BINDIR)/containerize \
 	  $(DESTDIR)$(MANDIR)/man1/containerize.1 $(DESTDIR)$(MANDIR)/man1/containerize-shell.1 \
 	  $(DESTDIR)$(MANDIR)/man5/containerize.conf.5 $(DESTDIR)$(MANDIR)/man8/pam_containerize.8 \
-	  $(DESTDIR)$(PAMDIR)/pam_containerize.so
+	  $(DESTDIR)$(PAMDIR)/pam_containerize.so \
+	  $(DESTDIR)$(BASHCOMPDIR)/containerize $(DESTDIR)$(BASHCOMPDIR)/containerize-shell
+	rm -rf $(DESTDIR)$(EXAMPLEDIR)
 
 clean-objs:
 	rm -f common/*.o shell/*.o pam_containerize/*.o $(LIB)
