@@ -122,6 +122,8 @@ struct cz_who {
 	const gid_t *groups;	/* all of the user's groups */
 	int ngroups;
 };
+/* CONTAINER with %u replaced by user; false unless a valid name results. */
+bool cz_expand_user(const char *pattern, const char *user, char *out, size_t len);
 /* One line: 0 a rule, 1 blank or comment, -EINVAL malformed. */
 int cz_map_parse_line(const char *text, struct cz_rule *r, struct cz_error *err);
 bool cz_map_matches(const struct cz_rule *r, const struct cz_who *who);

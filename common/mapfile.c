@@ -83,8 +83,7 @@ int cz_map_parse_line(const char *text, struct cz_rule *r, struct cz_error *err)
 	return 0;
 }
 
-/* Expand %u; false if the result is not a valid container name. */
-static bool expand(const char *pattern, const char *user, char *out, size_t len)
+bool cz_expand_user(const char *pattern, const char *user, char *out, size_t len)
 {
 	size_t o = 0;
 
@@ -159,8 +158,10 @@ static int map_walk(const char *conf, const struct cz_who *who,
 			break;
 		}
 		if (p == 0 && cz_map_matches(&r, who)) {
-			if (!expand(r.container, who->user, r.container, sizeof r.container))
+			char name[sizeof r.container];
+			if (!cz_expand_user(r.container, who->user, name, sizeof name))
 				continue;	/* %u gave no valid name for this user */
+			snprintf(r.container, sizeof r.container, "%s", name);
 			r.line = lineno;
 			ret = fn(&r, data);
 		}

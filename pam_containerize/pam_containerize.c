@@ -82,28 +82,6 @@ static void parse_options(pam_handle_t *pamh, int argc, const char **argv, struc
 	}
 }
 
-/* container=... with %u for the user; false if no valid name results. */
-static bool expand_user(const char *pattern, const char *user, char *out, size_t len)
-{
-	size_t o = 0;
-
-	for (; *pattern; pattern++) {
-		const char *add = pattern;
-		size_t n = 1;
-		if (pattern[0] == '%' && pattern[1] == 'u') {
-			add = user;
-			n = strlen(user);
-			pattern++;
-		}
-		if (o + n >= len)
-			return false;
-		memcpy(out + o, add, n);
-		o += n;
-	}
-	out[o] = '\0';
-	return cz_name_valid(out);
-}
-
 /* Which container: the options', or the user's first rule.  Returns
  * PAM_SUCCESS, PAM_IGNORE (no rule) or PAM_SESSION_ERR. */
 static int choose(pam_handle_t *pamh, const struct options *o, const struct cz_identity *id,
@@ -120,7 +98,7 @@ static int choose(pam_handle_t *pamh, const struct options *o, const struct cz_i
 			return PAM_SESSION_ERR;
 		}
 		snprintf(group, CZ_NAME_MAX + 1, "%s", o->group);
-		if (!cz_name_valid(o->group) || !expand_user(o->container, id->user, container, 128)) {
+		if (!cz_name_valid(o->group) || !cz_expand_user(o->container, id->user, container, 128)) {
 			pam_syslog(pamh, LOG_ERR, "invalid group= or container= for user %s", id->user);
 			return PAM_SESSION_ERR;
 		}
