@@ -66,6 +66,10 @@ int cz_session_join_self(struct cz_session *s, bool with_cgroup,
 /* Drop the reference; the last one out tears the container down.  Frees s. */
 int cz_session_close(struct cz_session *s, struct cz_error *err);
 
+/* As close, for a session whose command never ran (interrupted before):
+ * if it set the container up and is the last, teardown skips `stop`. */
+int cz_session_abort(struct cz_session *s, struct cz_error *err);
+
 /* Forget the session without touching the container (a forked child of
  * the holder, PAM_DATA_SILENT): closes descriptors, frees s. */
 void cz_session_forget(struct cz_session *s);

@@ -35,6 +35,7 @@ struct cz_session {
 	int cgfd;
 	int host_mnt, host_pid;		/* to get back for host-side work */
 	bool joined_self;
+	bool did_setup;			/* this session set the instance up */
 };
 
 static void session_close_fds(struct cz_session *s)
@@ -199,6 +200,7 @@ int cz_session_open(const struct cz_config *cfg, const char *group,
 		session_free(s);
 		return r;
 	}
+	s->did_setup = setup;
 	cz_log(cfg, LOG_NOTICE, "%s %s/%s (instance %d) for %s", setup ? "set up" : "joined",
 	       group, container, (int)s->st.pid, cfg->user ? cfg->user : "?");
 	*out = s;
@@ -278,7 +280,8 @@ int cz_session_join_self(struct cz_session *s, bool with_cgroup, struct cz_error
 	return 0;
 }
 
-static int close_locked(struct cz_session *s, struct cz_error *err)
+/* ran: whether the instance ever ran a command (else no `stop`). */
+static int close_locked(struct cz_session *s, bool ran, struct cz_error *err)
 {
 	struct cz_state cur;
 	struct cz_error e = { 0 };
@@ -297,7 +300,7 @@ static int close_locked(struct cz_session *s, struct cz_error *err)
 		return 0;
 	}
 	if (flock(s->reffd, LOCK_EX | LOCK_NB) == 0) {
-		r = cz_teardown(&s->cfg, &lk, &cur, true, err);
+		r = cz_teardown(&s->cfg, &lk, &cur, ran, err);
 		cz_rundir_remove(&s->cfg, s->g.group, &lk);
 		cz_log(&s->cfg, LOG_NOTICE, "tore down %s/%s (instance %d) after the last session of %s",
 		       s->g.group, s->g.container, (int)cur.pid, s->cfg.user ? s->cfg.user : "?");
@@ -310,13 +313,13 @@ static int close_locked(struct cz_session *s, struct cz_error *err)
 	return r;
 }
 
-int cz_session_close(struct cz_session *s, struct cz_error *err)
+static int session_end(struct cz_session *s, bool ran, struct cz_error *err)
 {
 	int r, status;
 	pid_t pid;
 
 	if (!s->joined_self) {
-		r = close_locked(s, err);
+		r = close_locked(s, ran, err);
 		session_free(s);
 		return r;
 	}
@@ -333,13 +336,24 @@ int cz_session_close(struct cz_session *s, struct cz_error *err)
 	if (pid == 0) {
 		if (setns(s->host_mnt, CLONE_NEWNS) < 0)
 			_exit(125);
-		_exit(close_locked(s, err) < 0 ? 1 : 0);
+		_exit(close_locked(s, ran, err) < 0 ? 1 : 0);
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	r = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : cz_fail(err, EIO, "teardown of %s/%s failed", s->g.group, s->g.container);
 	session_free(s);
 	return r;
+}
+
+int cz_session_close(struct cz_session *s, struct cz_error *err)
+{
+	return session_end(s, true, err);
+}
+
+int cz_session_abort(struct cz_session *s, struct cz_error *err)
+{
+	/* Set up for nothing: the container never ran, so no `stop`. */
+	return session_end(s, !s->did_setup, err);
 }
 
 void cz_session_forget(struct cz_session *s)

@@ -98,14 +98,13 @@ static int authorize(struct cz_frontend *fe, const struct cz_identity *id,
 
 static int do_run(struct cz_frontend *fe, const char *group, const char *container, char **argv)
 {
-	struct cz_command cmd = { .argv = argv };
+	struct cz_command cmd = { .argv = argv, .env = fe->caller_env };
 	struct cz_error err = { 0 };
 	struct cz_identity id = { 0 };
-	struct cz_session *s;
 	int r;
 
 	if (!fe->privileged_caller) {
-		if (cz_identity_load(getuid(), &id, &err) < 0) {
+		if (cz_identity_load(fe->caller_uid, &id, &err) < 0) {
 			cz_errx("%s", err.msg);
 			return CZ_EXIT_FAIL;
 		}
@@ -115,12 +114,7 @@ static int do_run(struct cz_frontend *fe, const char *group, const char *contain
 		}
 		cmd.as = &id;
 	}
-	if (cz_session_open(&fe->cfg, group, container, &s, &err) < 0) {
-		cz_errx("%s", err.msg);
-		cz_identity_free(&id);
-		return CZ_EXIT_FAIL;
-	}
-	r = cz_run_in_session(s, &cmd);
+	r = cz_enter_and_run(fe, group, container, &cmd);
 	cz_identity_free(&id);
 	return r;
 }
@@ -131,7 +125,8 @@ int cz_cli_main(int argc, char **argv)
 	enum { RUN, LIST, STOP } mode = RUN;
 	int i;
 
-	cz_frontend_init(&fe, "containerize");
+	if (cz_frontend_init(&fe, "containerize") < 0)
+		return CZ_EXIT_FAIL;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0) {
@@ -152,7 +147,7 @@ int cz_cli_main(int argc, char **argv)
 			return CZ_EXIT_FAIL;
 		}
 	}
-	if (geteuid() != 0) {
+	if (geteuid() != 0 || getuid() != 0) {
 		cz_errx("permission denied: containerize must run as root (or be installed setuid root)");
 		return CZ_EXIT_FAIL;
 	}

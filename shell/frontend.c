@@ -1,4 +1,6 @@
 /* frontend.c — what both front ends share: paths, identity, logging. */
+#include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,14 +49,38 @@ static const char *override(bool allowed, const char *var, const char *def)
 	return v && v[0] == '/' ? v : def;
 }
 
-void cz_frontend_init(struct cz_frontend *fe, const char *ident)
+/* Through the setuid bit: keep the caller's environment aside for the
+ * allow-list, then run with none of it, as root entirely. */
+static int become_root(struct cz_frontend *fe)
 {
+	extern char **environ;
+	size_t n = 0;
+
+	while (environ && environ[n])
+		n++;
+	fe->caller_env = calloc(n + 1, sizeof *fe->caller_env);
+	if (!fe->caller_env)
+		return -1;
+	/* The strings of the initial environment are never freed. */
+	memcpy(fe->caller_env, environ, n * sizeof *environ);
+	if (clearenv() != 0 || setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1) < 0)
+		return -1;
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return -1;
+	return 0;
+}
+
+int cz_frontend_init(struct cz_frontend *fe, const char *ident)
+{
+	extern char **environ;
 	struct passwd *pw;
 	const char *sudo = getenv("SUDO_USER");
 
 	prog = ident;
 	memset(fe, 0, sizeof *fe);
 	openlog(ident, LOG_PID, LOG_AUTHPRIV);
+	fe->caller_uid = getuid();
+	fe->caller_env = environ;
 	/* Overrides only for a caller who is root anyway: never through the
 	 * setuid bit (AT_SECURE), where the environment is the attacker's. */
 	fe->privileged_caller = getuid() == 0 && getauxval(AT_SECURE) == 0;
@@ -63,12 +89,17 @@ void cz_frontend_init(struct cz_frontend *fe, const char *ident)
 	fe->conf = override(fe->privileged_caller, "CONTAINERIZE_CONF", CZ_CONF);
 	fe->cfg.strict = !fe->privileged_caller;
 	fe->cfg.log = log_cb;
-	pw = getpwuid(getuid());
+	pw = getpwuid(fe->caller_uid);
 	if (pw && fe->privileged_caller && sudo && strlen(sudo) < 24 && strcspn(sudo, "\n\r\t ") == strlen(sudo))
 		snprintf(fe->user, sizeof fe->user, "%s (sudo by %s)", pw->pw_name, sudo);
 	else if (pw)
 		snprintf(fe->user, sizeof fe->user, "%s", pw->pw_name);
 	else
-		snprintf(fe->user, sizeof fe->user, "uid %u", (unsigned)getuid());
+		snprintf(fe->user, sizeof fe->user, "uid %u", (unsigned)fe->caller_uid);
 	fe->cfg.user = fe->user;
+	if (!fe->privileged_caller && geteuid() == 0 && become_root(fe) < 0) {
+		cz_errx("cannot become root: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }

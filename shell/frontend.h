@@ -22,9 +22,15 @@ struct cz_frontend {
 	struct cz_config cfg;
 	const char *conf;
 	bool privileged_caller;		/* real uid 0, not setuid */
+	uid_t caller_uid;		/* who ran us */
+	char **caller_env;		/* their environment (for the allow-list) */
 	char user[64];
 };
-void cz_frontend_init(struct cz_frontend *fe, const char *ident);
+/* Paths, identity, log.  Through the setuid bit it also becomes root for
+ * good (hooks must not run with the caller's real uid: dash and bash drop
+ * privileges when ruid != euid) and clears the environment.  Returns -1
+ * after printing an error if that fails. */
+int cz_frontend_init(struct cz_frontend *fe, const char *ident);
 
 /* What runs inside. */
 struct cz_command {
@@ -33,11 +39,17 @@ struct cz_command {
 	const char *dash_c;		/* shell -c COMMAND */
 	bool login;			/* the shell as a login shell: argv[0] "-bash" */
 	const struct cz_identity *as;	/* NULL: stay root */
+	char *const *env;		/* with as: filtered through the allow-list */
 };
 
-/* Run the command inside an open session as our child, forward signals,
- * close the session; returns the exit status for the front end. */
-int cz_run_in_session(struct cz_session *s, const struct cz_command *cmd);
+/* Open a session in GROUP/CONTAINER, run cmd, close: the whole life of a
+ * CLI or login-shell session.  INT, TERM, HUP and QUIT are held back while
+ * the container is set up or torn down (a signal then must not leave half
+ * of either); one that arrived meanwhile ends the run with 128+N after the
+ * work is complete, without running the command. */
+int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *container,
+		     const struct cz_command *cmd);
+
 
 static inline char *cz_unconst_arg(const char *s)
 {

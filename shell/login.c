@@ -23,12 +23,12 @@ int cz_login_main(int argc, char **argv)
 	struct cz_frontend fe;
 	struct cz_identity id;
 	struct cz_error err = { 0 };
-	struct cz_session *s;
 	struct cz_rule rule;
 	struct cz_who who;
 	int i, r;
 
-	cz_frontend_init(&fe, "containerize-shell");
+	if (cz_frontend_init(&fe, "containerize-shell") < 0)
+		return CZ_EXIT_FAIL;
 	cmd.login = argc > 0 && argv[0] && argv[0][0] == '-';
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-l") == 0 || strcmp(argv[i], "--login") == 0) {
@@ -43,11 +43,11 @@ int cz_login_main(int argc, char **argv)
 			return CZ_EXIT_FAIL;
 		}
 	}
-	if (geteuid() != 0) {
+	if (geteuid() != 0 || getuid() != 0) {
 		cz_errx("containerize-shell must be installed setuid root");
 		return CZ_EXIT_FAIL;
 	}
-	if (cz_identity_load(getuid(), &id, &err) < 0) {
+	if (cz_identity_load(fe.caller_uid, &id, &err) < 0) {
 		cz_errx("%s", err.msg);
 		return CZ_EXIT_FAIL;
 	}
@@ -61,14 +61,10 @@ int cz_login_main(int argc, char **argv)
 		cz_identity_free(&id);
 		return CZ_EXIT_FAIL;
 	}
-	if (cz_session_open(&fe.cfg, rule.group, rule.container, &s, &err) < 0) {
-		cz_errx("%s", err.msg);
-		cz_identity_free(&id);
-		return CZ_EXIT_FAIL;
-	}
 	cmd.shell = rule.shell;
 	cmd.as = &id;
-	r = cz_run_in_session(s, &cmd);
+	cmd.env = fe.caller_env;
+	r = cz_enter_and_run(&fe, rule.group, rule.container, &cmd);
 	cz_identity_free(&id);
 	return r;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "frontend.h"
@@ -74,7 +75,7 @@ static int become(const struct cz_command *cmd, const char *shell, char ***envp)
 		cz_errx("%s", err.msg);
 		return -1;
 	}
-	*envp = cz_clean_env(environ, cmd->as, shell);
+	*envp = cz_clean_env(cmd->env ? cmd->env : environ, cmd->as, shell);
 	if (!*envp) {
 		cz_errx("out of memory");
 		return -1;
@@ -122,7 +123,7 @@ static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, c
 	_exit(e == ENOENT ? CZ_EXIT_NOTFOUND : CZ_EXIT_NOEXEC);
 }
 
-int cz_run_in_session(struct cz_session *s, const struct cz_command *cmd)
+static int run_in_session(struct cz_session *s, const struct cz_command *cmd, const sigset_t *held)
 {
 	struct cz_error err = { 0 };
 	const char *what = cmd->argv && cmd->argv[0] ? cmd->argv[0] : "the shell";
@@ -135,6 +136,7 @@ int cz_run_in_session(struct cz_session *s, const struct cz_command *cmd)
 		return CZ_EXIT_FAIL;
 	}
 	set_signals(true);
+	sigprocmask(SIG_UNBLOCK, held, NULL);
 	pid = cz_session_fork(s, &err);
 	if (pid == 0) {
 		if (err.code) {
@@ -146,6 +148,7 @@ int cz_run_in_session(struct cz_session *s, const struct cz_command *cmd)
 	}
 	close(pipefd[1]);
 	if (pid < 0) {
+		sigprocmask(SIG_BLOCK, held, NULL);
 		cz_errx("%s", err.msg);
 		close(pipefd[0]);
 		set_signals(false);
@@ -158,6 +161,7 @@ int cz_run_in_session(struct cz_session *s, const struct cz_command *cmd)
 	close(pipefd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	sigprocmask(SIG_BLOCK, held, NULL);
 	child_pid = 0;
 	set_signals(false);
 	if (e)
@@ -170,4 +174,51 @@ int cz_run_in_session(struct cz_session *s, const struct cz_command *cmd)
 	if (cz_session_close(s, &err) < 0)
 		cz_errx("%s", err.msg);
 	return ret;
+}
+
+/* The first of the held signals that arrived, consumed; 0 if none. */
+static int held_signal(const sigset_t *held)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t pending;
+	size_t i;
+
+	if (sigpending(&pending) < 0)
+		return 0;
+	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		if (sigismember(held, forwarded[i]) && sigismember(&pending, forwarded[i])) {
+			while (sigtimedwait(held, NULL, &zero) > 0)
+				;
+			return forwarded[i];
+		}
+	return 0;
+}
+
+int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *container,
+		     const struct cz_command *cmd)
+{
+	struct cz_error err = { 0 };
+	struct cz_session *s;
+	sigset_t held;
+	size_t i;
+	int ret, sig;
+
+	sigemptyset(&held);
+	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaddset(&held, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &held, NULL);
+	if (cz_session_open(&fe->cfg, group, container, &s, &err) < 0) {
+		cz_errx("%s", err.msg);
+		sig = held_signal(&held);
+		return sig ? 128 + sig : CZ_EXIT_FAIL;
+	}
+	sig = held_signal(&held);
+	if (sig) {
+		if (cz_session_abort(s, &err) < 0)
+			cz_errx("%s", err.msg);
+		return 128 + sig;
+	}
+	ret = run_in_session(s, cmd, &held);
+	sig = held_signal(&held);
+	return sig ? 128 + sig : ret;
 }
