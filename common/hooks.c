@@ -12,6 +12,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -25,6 +28,33 @@ void cz_describe_status(int status, char *buf, size_t len)
 		snprintf(buf, len, "signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else
 		snprintf(buf, len, "wait status %#x", status);
+}
+
+/* A hook runs as root in full.  Our caller may be root only by its
+ * effective ids (su run by a user opens the PAM session so): sh and bash
+ * then drop to the real ids.  The ids are set for the spawn and restored;
+ * the umask too, so the caller's cannot change what a hook creates. */
+static int spawn_as_root(pid_t *child, const char *path, const posix_spawn_file_actions_t *fa,
+			 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+	mode_t mask = umask(022);
+	bool mixed;
+	int r;
+
+	getresuid(&ru, &eu, &su);
+	getresgid(&rg, &eg, &sg);
+	mixed = eu == 0 && (ru != 0 || rg != eg);
+	if (mixed && (setresgid(eg, eg, -1) < 0 || setresuid(0, 0, -1) < 0)) {
+		umask(mask);
+		return -EPERM;
+	}
+	r = posix_spawn(child, path, fa, attr, argv, envp);
+	if (mixed && (setresuid(ru, eu, su) < 0 || setresgid(rg, eg, sg) < 0))
+		r = EPERM;	/* cannot happen as root; never continue mixed up */
+	umask(mask);
+	return r;
 }
 
 int cz_hook_run(const struct cz_hook_env *he, const char *path, char *const argv[], int *status)
@@ -50,11 +80,12 @@ int cz_hook_run(const struct cz_hook_env *he, const char *path, char *const argv
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, 2, 1);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	posix_spawn_file_actions_addchdir_np(&fa, "/");
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	r = posix_spawn(&child, path, &fa, &attr, argv, envp);
+	r = spawn_as_root(&child, path, &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (r != 0)

@@ -148,15 +148,23 @@ static int map_walk(const char *conf, const struct cz_who *who,
 		close(fd);
 		return cz_fail(err, errno, "%s: %m", conf);
 	}
+	/* A malformed line anywhere makes the whole file unusable: a typo
+	 * must not silently change who lands where. */
+	while (fgets(line, sizeof line, f)) {
+		struct cz_error e = { 0 };
+		lineno++;
+		if (cz_map_parse_line(line, &r, &e) < 0) {
+			fclose(f);
+			return cz_fail(err, EINVAL, "%s:%d: %s", conf, lineno, e.msg);
+		}
+	}
+	rewind(f);
+	lineno = 0;
 	while (ret == 0 && fgets(line, sizeof line, f)) {
 		struct cz_error e = { 0 };
 		int p;
 		lineno++;
 		p = cz_map_parse_line(line, &r, &e);
-		if (p < 0) {
-			ret = cz_fail(err, EINVAL, "%s:%d: %s", conf, lineno, e.msg);
-			break;
-		}
 		if (p == 0 && cz_map_matches(&r, who)) {
 			char name[sizeof r.container];
 			if (!cz_expand_user(r.container, who->user, name, sizeof name))

@@ -105,9 +105,13 @@ static int choose(pam_handle_t *pamh, const struct options *o, const struct cz_i
 		return PAM_SUCCESS;
 	}
 	r = cz_map_lookup(o->conf, &who, &rule, &err);
-	if (r < 0)
+	if (r < 0) {
+		/* Fail closed: a broken map file must not let logins fall
+		 * through to the host. */
 		pam_syslog(pamh, LOG_ERR, "%s", err.msg);
-	if (r <= 0) {
+		return PAM_SESSION_ERR;
+	}
+	if (r == 0) {
 		if (o->debug)
 			pam_syslog(pamh, LOG_DEBUG, "no container mapped for %s in %s", id->user, o->conf);
 		return PAM_IGNORE;

@@ -71,11 +71,10 @@ static int do_stop(struct cz_frontend *fe, const char *group, const char *contai
  * containers that a rule matching them names; decided before anything
  * else happens, from the host's user and group databases. */
 static int authorize(struct cz_frontend *fe, const struct cz_identity *id,
-		     const char *group, const char *container)
+		     const char *group, const char *container, struct cz_rule *rule)
 {
 	struct cz_who who = { id->user, id->groups, id->ngroups };
 	struct cz_error err = { 0 };
-	struct cz_rule rule;
 	int r;
 
 	if (!cz_name_valid(group) || !cz_name_valid(container)) {
@@ -83,7 +82,7 @@ static int authorize(struct cz_frontend *fe, const struct cz_identity *id,
 			cz_name_valid(group) ? "container" : "group", CZ_NAME_MAX);
 		return -1;
 	}
-	r = cz_map_allows(fe->conf, &who, group, container, &rule, &err);
+	r = cz_map_allows(fe->conf, &who, group, container, rule, &err);
 	if (r < 0)
 		syslog(LOG_AUTHPRIV | LOG_ERR, "%s", err.msg);
 	if (r <= 0) {
@@ -101,6 +100,7 @@ static int do_run(struct cz_frontend *fe, const char *group, const char *contain
 	struct cz_command cmd = { .argv = argv, .env = fe->caller_env };
 	struct cz_error err = { 0 };
 	struct cz_identity id = { 0 };
+	struct cz_rule rule = { 0 };
 	int r;
 
 	if (!fe->privileged_caller) {
@@ -108,11 +108,12 @@ static int do_run(struct cz_frontend *fe, const char *group, const char *contain
 			cz_errx("%s", err.msg);
 			return CZ_EXIT_FAIL;
 		}
-		if (authorize(fe, &id, group, container) < 0) {
+		if (authorize(fe, &id, group, container, &rule) < 0) {
 			cz_identity_free(&id);
 			return CZ_EXIT_FAIL;
 		}
 		cmd.as = &id;
+		cmd.shell = rule.shell;	/* the rule's SHELL, if no COMMAND */
 	}
 	r = cz_enter_and_run(fe, group, container, &cmd);
 	cz_identity_free(&id);

@@ -23,6 +23,13 @@ run cz --bogus-option g c true
 assert_eq 125 "$status" "an unknown option is refused with 125"
 assert_contains "$err" "--bogus-option" "the error names the unknown option"
 
+for args in "" "g" "--stop g" "--list x"; do
+	# shellcheck disable=SC2086 # split on purpose
+	run cz $args
+	assert_eq 125 "$status" "usage error '$args': 125"
+	assert_error_line "$err" "usage error '$args': one line 'containerize: ...'"
+done
+
 run cz g c true
 assert_eq 0 "$status" "'containerize g c true' exits 0"
 assert_eq "" "$err" "a successful run prints nothing on stderr"

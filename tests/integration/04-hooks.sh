@@ -28,6 +28,11 @@ write_hook g stop "
 [ -d \"\$CONTAINERIZE_CGROUP\" ] && echo cgroup-exists-at-stop >>'$T/stop.extra'
 echo \"stop \$* $HOOKENV\" >>'$HOOKLOG'"
 
+# unbind: runs after the container's mounts are gone (no namespace pin left in the run dir)
+write_hook g unbind "
+grep -c ' $CONTAINERIZE_RUNDIR/g/c/' /proc/self/mountinfo >'$T/unbind.pins'
+echo \"unbind \$* $HOOKENV\" >>'$HOOKLOG'"
+
 cz_bg s1 g c sh -c '[ -e /root/profile.log ] && echo profile-before-command;
 	cat /mnt/file; ls -A /tmp | wc -l; touch /root/cmd-ran'
 pid=$BG_PID
@@ -56,6 +61,7 @@ prof=$(grep '^profile ' "$TREE/root/profile.log")
 assert_match "$prof" '^profile /tmp/' "profile runs from under the container's /tmp"
 assert_eq "$env_expect" "| ${prof#*| }" "profile gets the CONTAINERIZE_* environment"
 assert_eq "cgroup-exists-at-stop" "$(cat "$T/stop.extra" 2>/dev/null)" "stop runs before the instance cgroup is removed"
+assert_eq "0" "$(cat "$T/unbind.pins" 2>/dev/null)" "unbind runs after the container's namespaces are unpinned"
 assert_clean g c "$T/before"
 
 # $(containerize ...) captures only the command's output even with chatty hooks

@@ -72,6 +72,26 @@ assert_eq 0 "$status" "--pid: the first session exits 0"
 rm -f "$TREE/root/up" "$TREE/root/go"
 assert_clean g c "$T/before"
 
+# all namespaces: a joiner enters the same ones, also after the first session left
+set_conf g unshare-options "--uts --ipc --net --pid --cgroup"
+rm -f "$TREE/root/up" "$TREE/root/go" "$TREE/root/b-up" "$TREE/root/b-go"
+cz_bg na g c sh -c 'for n in mnt uts ipc net pid cgroup; do readlink /proc/self/ns/$n; done >/root/ns-a
+	touch /root/up; while [ ! -e /root/go ]; do sleep 0.05; done'
+na=$BG_PID
+wait_file "$TREE/root/up" || fail "session with all namespaces started" "$(cat "$T/na.err")"
+cz_bg nb g c sh -c 'touch /root/b-up; while [ ! -e /root/b-go ]; do sleep 0.05; done'
+nb=$BG_PID
+wait_file "$TREE/root/b-up"
+run cz g c sh -c 'for n in mnt uts ipc net pid cgroup; do readlink /proc/self/ns/$n; done'
+assert_eq "$(cat "$TREE/root/ns-a")" "$out" "a joiner is in the same mnt uts ipc net pid cgroup namespaces"
+touch "$TREE/root/go"; wait_exit "$na"
+assert_eq 0 "$status" "the first session exits 0 while a joiner runs"
+run cz g c sh -c 'for n in mnt uts ipc net pid cgroup; do readlink /proc/self/ns/$n; done'
+assert_eq "$(cat "$TREE/root/ns-a")" "$out" "after the first session left, a new session still joins the same namespaces (the pid namespace lives on)"
+touch "$TREE/root/b-go"; wait_exit "$nb"
+assert_eq 0 "$status" "the joiner exits 0"
+assert_clean g c "$T/before"
+
 # bad options
 for bad in --user --propagation=shared --bogus -U -x --root=/ ; do
 	set_conf g unshare-options "--uts $bad"

@@ -68,4 +68,39 @@ assert_eq 4 "$(hook_count bind)" "another container of the group gets its own se
 touch "$TREE/root/a-go2"; wait_exit "$a2"
 assert_clean g c "$T/before"
 assert_clean g d "$T/before"
+
+# a session that starts while the setup runs (slow bind) waits and joins: one setup
+: >"$HOOKLOG"
+rm -f "$T/inbind" "$TREE/root/a-up" "$TREE/root/a-go"
+write_hook g bind "
+echo \"bind \$* $HOOKENV\" >>'$HOOKLOG'
+touch '$T/inbind'; sleep 0.5"
+cz_bg slow g c sh -c 'touch /root/a-up; while [ ! -e /root/a-go ]; do sleep 0.05; done'
+slow=$BG_PID
+wait_file "$T/inbind" 10
+run cz g c sh -c 'i=0; while [ ! -e /root/a-up ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	test -e /root/a-up && echo joined-after-setup'
+assert_eq "0 joined-after-setup" "$status $out" "a session started during the setup waits for it and joins"
+touch "$TREE/root/a-go"; wait_exit "$slow"
+assert_eq "1 1 1" "$(hook_count bind) $(hook_count stop) $(hook_count unbind)" "one setup, one teardown"
+log_hooks g
+assert_clean g c "$T/before"
+
+# a session that starts while the teardown runs (slow stop) gets a fresh setup afterwards
+: >"$HOOKLOG"
+rm -f "$T/instop"
+write_hook g stop "
+echo \"stop \$* $HOOKENV\" >>'$HOOKLOG'
+touch '$T/instop'; sleep 0.5"
+cz_bg ending g c true
+ending=$BG_PID
+wait_file "$T/instop" 10
+run cz g c echo fresh
+assert_eq "0 fresh" "$status $out" "a session started during the teardown runs"
+wait_exit "$ending"
+assert_eq 0 "$status" "the session being torn down exits 0"
+assert_eq "bind stop unbind bind stop unbind" "$(sed 's/ .*//' "$HOOKLOG" | tr '\n' ' ' | sed 's/ $//')" \
+	"it got a fresh setup after the teardown finished"
+log_hooks g
+assert_clean g c "$T/before"
 done_testing

@@ -44,7 +44,32 @@ assert_eq "again" "$out" "with the killed session's command gone too, the next r
 assert_eq "$(hook_count bind)" "$(hook_count unbind)" "every bind had its unbind"
 assert_clean g c "$T/before"
 
-# 3. SIGKILL a joiner: the container stays for the others, no teardown yet
+# 3. a reboot with state left on disk (/run here is not a tmpfs): the pins and the run dir's
+# own mount are gone, the cgroup too, the boot id differs and the recorded pid is now some
+# other live process. The next run must see the state as stale.
+rm -f "$TREE/root/cmdpid"
+: >"$HOOKLOG"
+cz_bg r g c sh -c 'echo $$ >/root/cmdpid; exec sleep 100'
+r=$BG_PID
+wait_nonempty "$TREE/root/cmdpid"
+sleep 0.2
+kill -KILL "$r"; wait_exit "$r"
+echo 1 >"$(instance_cgroup "$r")/cgroup.kill"
+wait_gone "$(cat "$TREE/root/cmdpid")" 2
+for i in $(seq 20); do rmdir "$(instance_cgroup "$r")" 2>/dev/null && break; sleep 0.05; done
+mounts_under "$CONTAINERIZE_RUNDIR" | sort -r | while read -r m; do umount -l "$m"; done
+st="$CONTAINERIZE_RUNDIR/g/c/state"
+if grep -q '^boot_id=' "$st" 2>/dev/null; then
+	sed -i "s/^boot_id=.*/boot_id=00000000-1111-2222-3333-444444444444/; s/^pid=.*/pid=$$/" "$st"
+else
+	diag "no boot_id= line in $st: reboot simulated without changing the state file"
+fi
+run cz g c echo after-reboot
+assert_eq "0 after-reboot" "$status $out" "after a simulated reboot with stale state on disk, a run works"
+assert_eq 2 "$(hook_count bind)" "after a simulated reboot, the run set up afresh (a second bind ran)"
+assert_clean g c "$T/before"
+
+# 4. SIGKILL a joiner: the container stays for the others, no teardown yet
 : >"$HOOKLOG"
 rm -f "$TREE/root/up" "$TREE/root/go"
 cz_bg c1 g c sh -c 'touch /root/up; while [ ! -e /root/go ]; do sleep 0.05; done'

@@ -41,6 +41,25 @@ for wave in 1 2; do
 	assert_clean g c "$T/before"
 done
 
+# chaos: 20 concurrent sessions, 6 of them SIGKILLed at random moments (during setup, join,
+# run or teardown); the others succeed, a later run works, and nothing is left.
+pids=()
+for i in $(seq 20); do cz_bg "k$i" g c sh -c 'sleep 0.4'; pids+=("$BG_PID"); done
+victims=$(shuf -i 0-19 -n 6)
+for v in $victims; do sleep "0.0$((RANDOM % 10))"; kill -KILL "${pids[$v]}" 2>/dev/null; done
+bad=""
+for i in $(seq 0 19); do
+	wait_exit "${pids[$i]}" 30
+	# shellcheck disable=SC2086,SC2116 # newlines to spaces
+	case " $(echo $victims) " in *" $i "*) continue ;; esac
+	[ "$status" = 0 ] || bad="$bad session $i: exit $status $(head -c 200 "$T/k$((i + 1)).err")"
+done
+assert_eq "" "$bad" "chaos: every session that was not killed exits 0"
+run cz g c echo after-chaos
+assert_eq "0 after-chaos" "$status $out" "chaos: a run afterwards works"
+diag "chaos: bind $(hook_count bind) stop $(hook_count stop) unbind $(hook_count unbind)"
+assert_clean g c "$T/before"
+
 # concurrent sessions on different containers of one group
 make_container g d
 pids=()

@@ -50,4 +50,57 @@ touch "$TREE/root/go"
 wait_exit "$f" 10
 assert_eq "0 first-survived" "$status $(cat "$T/first.out")" "the other session was not affected"
 assert_clean g c "$T/before"
+
+# a signal while the bind hook runs (Ctrl-C on a slow setup): when containerize returns,
+# the setup is undone (unbind ran), the command never ran, nothing is left
+for name in TERM INT; do
+	: >"$HOOKLOG"
+	rm -f "$T/inbind" "$TREE/root/marker"
+	write_hook g bind "
+echo \"bind \$* $HOOKENV\" >>'$HOOKLOG'
+touch '$T/inbind'; sleep 1"
+	cz_bg "setup-$name" g c touch /root/marker
+	p=$BG_PID
+	if wait_file "$T/inbind" 10; then
+		kill -"$name" "$p"
+		wait_exit "$p" 10
+		assert_ne 0 "$status" "SIG$name during the bind hook: containerize fails ($status)"
+		sleep 1.2 # let the orphaned hook finish, if containerize did not wait for it
+		assert_no_file "$TREE/root/marker" "SIG$name during the bind hook: the command did not run"
+		assert_eq "1 0 1" "$(hook_count bind) $(hook_count stop) $(hook_count unbind)" \
+			"SIG$name during the bind hook: unbind ran when containerize returned, stop did not"
+		assert_clean g c "$T/before"
+	else
+		fail "SIG$name during the bind hook: bind started" "$(cat "$T/setup-$name.err")"
+	fi
+	log_hooks g
+	assert_status 0 cz g c true
+done
+
+# a signal while the stop hook runs (a terminal hangup while a slow teardown runs): when
+# containerize returns, the teardown is complete, and it ran once
+for name in TERM HUP; do
+	: >"$HOOKLOG"
+	rm -f "$T/instop"
+	write_hook g stop "
+echo \"stop \$* $HOOKENV\" >>'$HOOKLOG'
+touch '$T/instop'; sleep 1"
+	cz_bg "teardown-$name" g c true
+	p=$BG_PID
+	if wait_file "$T/instop" 10; then
+		kill -"$name" "$p"
+		wait_exit "$p" 10
+		assert_ne timeout "$status" "SIG$name during the stop hook: containerize returns ($status)"
+		assert_eq "1" "$(hook_count unbind)" "SIG$name during the stop hook: unbind ran when containerize returned"
+		assert_clean g c "$T/before"
+		log_hooks g
+		assert_status 0 cz g c true
+		assert_eq "2 2 2" "$(hook_count bind) $(hook_count stop) $(hook_count unbind)" \
+			"SIG$name during the stop hook: exactly one teardown per setup (the next run did not tear down again)"
+	else
+		fail "SIG$name during the stop hook: stop started" "$(cat "$T/teardown-$name.err")"
+	fi
+	log_hooks g
+done
+assert_clean g c "$T/before"
 done_testing

@@ -63,6 +63,27 @@ else
 fi
 assert_clean g c "$T/before"
 
+# Ctrl-Z suspends containerize with its command, the caller's shell gets its prompt back,
+# fg resumes both, Ctrl-C then ends it
+rm -f "$T/rc"
+send "'$CZ' g c sh -c 'touch /root/up4; exec sleep 100'"
+if wait_file "$TREE/root/up4" 10; then
+	sleep 0.3
+	"${TM[@]}" send-keys -t t C-z
+	wait_file "$T/rc" 5
+	assert_eq "rc=148" "$(cat "$T/rc" 2>/dev/null)" "Ctrl-Z stops containerize: the caller's shell is back (status 148)"
+	rm -f "$T/rc"
+	send "fg"
+	sleep 0.5
+	"${TM[@]}" send-keys -t t C-c
+	wait_file "$T/rc" 10
+	assert_eq "rc=130" "$(cat "$T/rc" 2>/dev/null)" "fg resumes it, Ctrl-C then ends it with 130"
+	if [ ! -e "$T/rc" ]; then "${TM[@]}" send-keys -t t C-c; sleep 0.3; "${TM[@]}" send-keys -t t C-c; wait_file "$T/rc" 5; fi
+else
+	fail "Ctrl-Z test: the command started" "$(pane)"
+fi
+assert_clean g c "$T/before"
+
 # an interactive shell inside: job control
 rm -f "$T/rc"
 send "'$CZ' g c /bin/sh -i"

@@ -52,8 +52,12 @@ check() { # check DESC CMD...: passes when CMD succeeds
 	if "$@"; then pass "$desc"; else fail "$desc" "failed: $*"; fi
 }
 
-done_testing() {
-	printf '1..%d\n' "$_tap_n"
+_tap_plan=
+plan() { _tap_plan=$1; printf '1..%d\n' "$1"; } # plan N: announce N tests up front (optional)
+
+done_testing() { # prints the plan (unless plan was called) and exits 0 iff every test passed
+	if [ -z "$_tap_plan" ]; then printf '1..%d\n' "$_tap_n"
+	elif [ "$_tap_plan" != "$_tap_n" ]; then diag "planned $_tap_plan tests but ran $_tap_n"; exit 255; fi
 	[ "$_tap_failed" -eq 0 ] || exit $((_tap_failed > 254 ? 254 : _tap_failed))
 	exit 0
 }
@@ -152,7 +156,7 @@ wait_exit() {
 		fi
 		sleep 0.05
 	done
-	wait "$pid"; status=$?
+	wait "$pid" 2>/dev/null; status=$?
 }
 
 # wait_gone PID [SECS]: wait until PID (not our child) no longer exists (zombies count as gone)
@@ -190,14 +194,23 @@ cg2() { # the cgroup2 mount point
 }
 
 # mounts_snapshot: the host mount table without mount/parent ids, sorted, so two snapshots
-# compare. Left out: the run dir's own private bind mount (made once, kept), and what other
-# test runs or manual runs may mount meanwhile: anything under /tmp or /var/tmp outside our
-# temp area, and /run/containerize.
+# compare. It keeps what a containerize bug could touch: our temp area (trees, run dir), the
+# host's system mounts (/, /proc, /sys, /dev, /etc, /usr, ...) and mounts exactly on the
+# usual top directories (/tmp, /var/tmp, /run, ...: where a symlinked proc or tmp would
+# land). It leaves out the run dir's own private bind mount (made once, kept) and whatever
+# other test runs or experiments on this machine mount meanwhile elsewhere (their temp
+# dirs under /tmp, /var/tmp, /var/lib, /run/..., /mnt/...).
 mounts_snapshot() {
 	awk -v rd="$CONTAINERIZE_RUNDIR" -v t="$T" '
-		$5 == rd { next }
-		(index($5, "/var/tmp/") == 1 || index($5, "/tmp/") == 1) && index($5 "/", t "/") != 1 { next }
-		$5 == "/run/containerize" || index($5, "/run/containerize/") == 1 { next }
+		function under(p, top) { return p == top || index(p, top "/") == 1 }
+		function kept(p) {
+			if (under(p, t)) return 1
+			if (p ~ /^\/(tmp|var|var\/tmp|var\/lib|run|mnt|srv|home|trees|opt|media)?$/) return 1
+			return under(p, "/etc") || under(p, "/dev") || under(p, "/proc") || under(p, "/sys") ||
+				under(p, "/usr") || under(p, "/boot") || under(p, "/bin") || under(p, "/sbin") ||
+				under(p, "/lib") || under(p, "/lib64") || under(p, "/root")
+		}
+		$5 == rd || !kept($5) { next }
 		{ $1 = ""; $2 = ""; sub(/^ +/, ""); print }' /proc/self/mountinfo | sort
 }
 
@@ -360,3 +373,30 @@ trap _cleanup EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- cleanup actions, system files
+
+# on_cleanup CMD: eval CMD in the cleanup trap, before the rest of the cleanup, the last one
+# registered first. A test file that defines its own test_cleanup must call run_cleanups.
+_tap_cleanups=()
+on_cleanup() {
+	_tap_cleanups+=("$1")
+	declare -F test_cleanup >/dev/null || test_cleanup() { run_cleanups; }
+}
+run_cleanups() {
+	local i
+	for ((i = ${#_tap_cleanups[@]} - 1; i >= 0; i--)); do eval "${_tap_cleanups[i]}"; done
+	_tap_cleanups=()
+}
+
+# backup_file PATH: PATH is restored byte-identical (or removed if it did not exist) at exit
+backup_file() {
+	local f=$1 b
+	b="$T/backup.$(printf '%s' "$f" | tr '/' '_')"
+	if [ -e "$f" ]; then
+		cp -p "$f" "$b" || return 1
+		on_cleanup "cp -p '$b' '$f' || printf '# cleanup: could not restore %s\n' '$f'"
+	else
+		on_cleanup "rm -f '$f'"
+	fi
+}

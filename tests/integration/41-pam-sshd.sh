@@ -1,0 +1,135 @@
+#!/bin/bash
+# pam_containerize.so in a real sshd's PAM stack (a private sshd, service sshd-czt<suffix>);
+# the user's login shell is plain /bin/bash. `ssh user CMD`, `ssh -tt`, scp and sftp all act
+# inside the container as the user; two concurrent sessions share one container (one setup,
+# one /tmp); the last one out tears it down; a SIGKILLed sshd monitor leaves nothing stuck.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$TAP_LIB/setuid-build.sh"
+. "$TAP_LIB/users.sh"
+. "$TAP_LIB/debtree.sh"
+. "$TAP_LIB/sshd.sh"
+
+setuid_fixture
+[ "$PAM_BUILT" = yes ] || bail "pam_containerize.so builds" "$(tail -n 30 "$S/build.log")"
+make_user pamssh /bin/bash || bail "make_user"
+U=$NEW_USER UID_=$NEW_UID GID_=$NEW_GID UHOME=$NEW_HOME
+set_map "$U g c"
+sshd_authorize "$U"
+sshd_start "$(pam_stack_module "conf=$CZMAP")" || bail "sshd starts"
+mounts_snapshot >"$T/before"
+
+# wait_torn_down N: the container's teardown after the last logout (done by the sshd monitor's
+# close_session, possibly just after the client returned): unbind ran N times, no run-dir entry
+wait_torn_down() {
+	local i
+	for i in $(seq 100); do
+		[ "$(hook_count unbind)" -ge "$1" ] && [ ! -e "$CONTAINERIZE_RUNDIR/g/c" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- ssh user CMD
+run sshc "$U" 'cat /cz-marker; id -u; id -g; pwd; grep "^0::" /proc/self/cgroup; echo "$SHELL"'
+assert_eq 0 "$status" "ssh user CMD exits 0" || diag "stderr: $err" "sshd log: $(tail -n 8 "$SSHD_LOG")"
+assert_eq "inside-tree"$'\n'"$UID_"$'\n'"$GID_"$'\n'"$UHOME" "$(sed -n 1,4p "$T/run.out")" \
+	"ssh user CMD: inside the container, as the user, in the home dir"
+assert_contains "$(sed -n 5p "$T/run.out")" "/$CGNAME/" "ssh user CMD: the command is in the instance cgroup"
+wait_torn_down 1
+assert_eq "1 1" "$(hook_count bind) $(hook_count unbind)" "ssh user CMD: one setup, one teardown after logout"
+assert_clean g c "$T/before"
+run sshc "$U" 'exit 9'
+assert_eq 9 "$status" "ssh user 'exit 9': exit status 9"
+
+# --- ssh -tt with a pty
+out=$(sshc "$U" -tt 'tty; cat /cz-marker; id -u' </dev/null 2>&1 | tr -d '\r')
+assert_match "$out" '^/dev/pts/[0-9]+$' "ssh -tt CMD: a pty"
+assert_contains "$out" "inside-tree"$'\n'"$UID_" "ssh -tt CMD: inside, as the user"
+exec 8< <(printf '%s\n' 'echo "ZZ$((6*7))ZZ $(id -u)"' 'cat /cz-marker' 'tty' 'exit'; sleep 25)
+feeder=$!
+out=$(sshc "$U" -tt <&8 2>&1 | tr -d '\r')
+exec 8<&-
+kill "$feeder" 2>/dev/null
+assert_contains "$out" "ZZ42ZZ $UID_" "interactive ssh -tt: typed commands run as the user"
+assert_contains "$out" "inside-tree" "interactive ssh -tt: inside the container"
+assert_match "$out" '^/dev/pts/[0-9]+$' "interactive ssh -tt: the shell has a pty"
+
+# --- scp and sftp
+printf 'upload-%s\n' "$RANDOM" >"$T/up"
+run scpc "$T/up" "$U@127.0.0.1:up-sftp"
+assert_eq 0 "$status" "scp to exits 0" || diag "$err"
+assert_eq "$(cat "$T/up")" "$(cat "$TREE$UHOME/up-sftp" 2>/dev/null)" "scp to: the file lands in the tree"
+assert_eq "$U:$U" "$(stat -c %U:%G "$TREE$UHOME/up-sftp" 2>/dev/null)" "scp to: owned by the user"
+assert_no_file "$UHOME/up-sftp" "scp to: nothing in the host's home dir"
+run scpc -O "$T/up" "$U@127.0.0.1:up-legacy"
+assert_eq "$(cat "$T/up")" "$(cat "$TREE$UHOME/up-legacy" 2>/dev/null)" "scp -O to: the file lands in the tree"
+printf 'download-%s\n' "$RANDOM" >"$TREE$UHOME/down"
+chown "$U:$GID_" "$TREE$UHOME/down"
+run scpc "$U@127.0.0.1:down" "$T/down1"
+assert_eq "$(cat "$TREE$UHOME/down")" "$(cat "$T/down1" 2>/dev/null)" "scp from: the tree's file"
+run scpc -O "$U@127.0.0.1:/cz-marker" "$T/down2"
+assert_eq "inside-tree" "$(cat "$T/down2" 2>/dev/null)" "scp -O from /cz-marker: the tree's /"
+printf '%s\n' "put $T/up sftp-up" "get /cz-marker $T/sftp-marker" "mkdir sftp-dir" >"$T/batch"
+run sftpc "$U" "$T/batch"
+assert_eq 0 "$status" "sftp -b exits 0" || diag "$err"
+assert_eq "$(cat "$T/up")" "$(cat "$TREE$UHOME/sftp-up" 2>/dev/null)" "sftp put: lands in the tree"
+assert_eq "$U" "$(stat -c %U "$TREE$UHOME/sftp-dir" 2>/dev/null)" "sftp mkdir: in the tree, owned by the user"
+assert_eq "inside-tree" "$(cat "$T/sftp-marker" 2>/dev/null)" "sftp get /cz-marker: the tree's /"
+n=$(hook_count bind)
+wait_torn_down "$n"
+assert_eq "$n" "$(hook_count unbind)" "after every session above: as many teardowns as setups"
+assert_clean g c "$T/before"
+
+# --- two concurrent sessions share one container
+b0=$(hook_count bind)
+rm -f "$TREE$UHOME"/s?-ready
+sshc "$U" 'echo from-session-1 >/tmp/shared; touch ~/s1-ready; sleep 4; cat /tmp/from2' >"$T/s1.out" 2>&1 &
+s1=$!
+track_pid "$s1"
+wait_file "$TREE$UHOME/s1-ready" 15 || fail "session 1 started" "$(cat "$T/s1.out")"
+sshc "$U" 'cat /tmp/shared; echo from-session-2 >/tmp/from2; touch ~/s2-ready; sleep 2' >"$T/s2.out" 2>&1 &
+s2=$!
+track_pid "$s2"
+wait_file "$TREE$UHOME/s2-ready" 15
+run cz --list
+assert_match "$out" '^g +c +2 ' "two live ssh sessions: --list shows g c with 2 sessions"
+wait_exit "$s2" 20
+assert_eq "0:from-session-1" "$status:$(cat "$T/s2.out")" "session 2 sees the file session 1 wrote in /tmp"
+wait_exit "$s1" 20
+assert_eq "0:from-session-2" "$status:$(cat "$T/s1.out")" "session 1 sees the file session 2 wrote in /tmp"
+assert_eq $((b0 + 1)) "$(hook_count bind)" "two concurrent sessions: one setup"
+wait_torn_down $((b0 + 1))
+assert_eq $((b0 + 1)) "$(hook_count unbind)" "after the last one logged out: torn down (unbind ran)"
+assert_eq "$(hook_count bind)" "$(hook_count stop)" "after the last one logged out: the stop hook ran"
+assert_clean g c "$T/before"
+
+# --- SIGKILL of the per-connection sshd monitor
+rm -f "$TREE$UHOME/k-ready"
+sshc "$U" 'touch ~/k-ready; sleep 6' >"$T/k.out" 2>&1 &
+k=$!
+track_pid "$k"
+if wait_file "$TREE$UHOME/k-ready" 15; then
+	mon=$(sshd_monitors)
+	assert_eq 1 "$(printf '%s\n' "$mon" | grep -c .)" "one sshd monitor for the one live connection"
+	kill -KILL $mon 2>/dev/null
+	run sshc "$U" 'cat /cz-marker; id -u'
+	assert_eq "0:inside-tree"$'\n'"$UID_" "$status:$out" "with the monitor SIGKILLed, the next login works at once"
+	wait_exit "$k" 20
+	assert_ne timeout "$status" "the killed session's client ended"
+	for i in $(seq 100); do
+		left=$(for p in $(pgrep -u "$UID_"); do alive "$p" && echo "$p"; done)
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	assert_eq "" "$left" "the killed session's processes ended"
+	run sshc "$U" 'cat /cz-marker'
+	assert_eq "0:inside-tree" "$status:$out" "a login after the killed session's processes are gone works"
+	wait_torn_down "$(hook_count bind)"
+	assert_eq "$(hook_count bind)" "$(hook_count unbind)" "after the killed session: every setup had its teardown"
+else
+	fail "the session to be killed started" "$(cat "$T/k.out")"
+fi
+run cz --list
+assert_eq 1 "$(printf '%s\n' "$out" | grep -c .)" "after all: --list shows no container"
+assert_clean g c "$T/before"
+done_testing
