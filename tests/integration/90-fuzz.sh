@@ -8,6 +8,11 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${CZ_FUZZ_SECONDS:-5}
 targets="mapfile unshare propagation names state"
 
+if [ -n "${CZ_SKIP_SLOW:-}" ]; then
+	skip "fuzzing" "CZ_SKIP_SLOW is set (the sanitizer pass of CI)"
+	done_testing
+	exit 0
+fi
 if ! command -v clang >/dev/null; then
 	for t in $targets; do skip "fuzz $t" "clang is not installed"; done
 	done_testing
