@@ -7,7 +7,8 @@
  * create/join/remove of one cgroup races (ENOENT, ENODEV, EEXIST). */
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount/libmount.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,29 +20,38 @@
 
 #include "internal.h"
 
+static int is_cgroup2(const struct cz_mount *m, void *data)
+{
+	char *buf = data;
+
+	if (!m->fstype || strcmp(m->fstype, "cgroup2") != 0 || !m->root || strcmp(m->root, "/") != 0)
+		return 0;
+	snprintf(buf, PATH_MAX, "%s", m->target);
+	return 1;
+}
+
+/* The cgroup2 mount: where systemd (pure v2) or a hybrid host puts it, as
+ * statfs proves, else whatever /proc/self/mountinfo says. */
 int cz_cgroup_mount(char *buf, size_t len)
 {
-	struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
-	struct libmnt_fs *fs = NULL;
-	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-	int r = -ENOENT;
+	static const char *const usual[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	char found[PATH_MAX] = "";
+	struct statfs sfs;
+	size_t i;
+	int r;
 
-	if (!tb || !it) {
-		mnt_free_iter(it);
-		mnt_unref_table(tb);
-		return -ENOMEM;
-	}
-	while (mnt_table_next_fs(tb, it, &fs) == 0) {
-		const char *type = mnt_fs_get_fstype(fs), *root = mnt_fs_get_root(fs);
-		if (type && strcmp(type, "cgroup2") == 0 && root && strcmp(root, "/") == 0) {
-			snprintf(buf, len, "%s", mnt_fs_get_target(fs));
-			r = 0;
-			break;
+	for (i = 0; i < sizeof usual / sizeof usual[0]; i++)
+		if (statfs(usual[i], &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
+			snprintf(buf, len, "%s", usual[i]);
+			return 0;
 		}
-	}
-	mnt_free_iter(it);
-	mnt_unref_table(tb);
-	return r;
+	r = cz_mountinfo_walk(is_cgroup2, found);
+	if (r < 0)
+		return r;
+	if (!found[0] || strlen(found) >= len)
+		return -ENOENT;
+	snprintf(buf, len, "%s", found);
+	return 0;
 }
 
 /* populated 1 / 0 from cgroup.events, or -errno. */
@@ -59,17 +69,27 @@ static int cgroup_populated(const char *path)
 	return p ? p[10] == '1' : -EINVAL;
 }
 
-int cz_cgroup_create(const char *name, pid_t pid, char *path, size_t len, struct cz_error *err)
+int cz_cgroup_path(const char *name, pid_t pid, char *path, size_t len, struct cz_error *err)
+{
+	char mnt[PATH_MAX];
+	int r = cz_cgroup_mount(mnt, sizeof mnt);
+
+	if (r < 0)
+		return cz_fail(err, -r, "no cgroup2 file system mounted (looked in /proc/self/mountinfo)");
+	if ((size_t)snprintf(path, len, "%s/%s/%d", mnt, name, (int)pid) >= len)
+		return cz_fail(err, ENAMETOOLONG, "cgroup path too long");
+	return 0;
+}
+
+int cz_cgroup_create(const char *path, struct cz_error *err)
 {
 	char mnt[PATH_MAX], dir[PATH_MAX];
 	int r, tries;
 	size_t i;
 
 	r = cz_cgroup_mount(mnt, sizeof mnt);
-	if (r < 0)
-		return cz_fail(err, -r, "no cgroup2 file system mounted (looked in /proc/self/mountinfo)");
-	if ((size_t)snprintf(path, len, "%s/%s/%d", mnt, name, (int)pid) >= len)
-		return cz_fail(err, ENAMETOOLONG, "cgroup path too long");
+	if (r < 0 || strncmp(path, mnt, strlen(mnt)) != 0)
+		return cz_fail(err, ENOENT, "no cgroup2 file system mounted (looked in /proc/self/mountinfo)");
 	/* mkdir -p below the mount; another instance's teardown may remove an
 	 * empty parent between two of our mkdirs: retry. */
 	for (tries = 0; tries < 100; tries++) {

@@ -71,12 +71,14 @@ struct cz_state {
 	enum cz_propagation prop;
 	char tree[PATH_MAX];
 	char cgroup[PATH_MAX];		/* absolute instance cgroup dir */
+	int teardown;			/* 0; 1 once `stop` started; 2 once `unbind` started */
 };
 
+struct cz_lock;
 int cz_state_format(const struct cz_state *st, char *buf, size_t len);
 int cz_state_parse(const char *text, struct cz_state *st, struct cz_error *err);
 int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err);
-int cz_state_write(int dirfd, const struct cz_state *st, struct cz_error *err);
+int cz_state_write(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err);
 int cz_boot_id(char *buf, size_t len);
 
 struct cz_lock {
@@ -92,6 +94,9 @@ int cz_lock_take(const struct cz_config *cfg, const char *group,
 		 const char *container, bool create, struct cz_lock *lk,
 		 struct cz_error *err);
 void cz_lock_release(struct cz_lock *lk);
+/* Marker made by the setup process right before the bind hook starts:
+ * unbind runs at teardown only if it exists. */
+#define CZ_BIND_MARKER "bind-started"
 /* Remove everything of the container from the run dir, the lock last. */
 void cz_rundir_remove(const struct cz_config *cfg, const char *group, struct cz_lock *lk);
 int cz_count_sessions(int reffd);
@@ -101,9 +106,19 @@ int cz_pin_namespaces(const struct cz_lock *lk, pid_t pid, int nsflags, struct c
 void cz_unpin_namespaces(const struct cz_lock *lk);
 int cz_open_pins(int dirfd, int nsflags, int fds[CZ_NS_COUNT], struct cz_error *err);
 
+/* ---- mount table (mountinfo.c) ---- */
+struct cz_mount {
+	const char *target, *fstype, *root;
+	unsigned long propagation;	/* MS_SHARED | MS_SLAVE | ... */
+};
+/* Calls fn for every mount of ours until it returns nonzero (< 0: error,
+ * returned).  -ENOSYS if libmount cannot be loaded. */
+int cz_mountinfo_walk(int (*fn)(const struct cz_mount *m, void *data), void *data);
+
 /* ---- cgroup (cgroup.c) ---- */
 int cz_cgroup_mount(char *buf, size_t len);
-int cz_cgroup_create(const char *name, pid_t pid, char *path, size_t len, struct cz_error *err);
+int cz_cgroup_path(const char *name, pid_t pid, char *path, size_t len, struct cz_error *err);
+int cz_cgroup_create(const char *path, struct cz_error *err);
 int cz_cgroup_kill(const char *path, struct cz_error *err);
 
 /* ---- hooks (hooks.c) ---- */

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <libmount/libmount.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,26 +28,29 @@ static bool under(const char *path, const char *top)
 /* shared: the tree (made a shared mount on the host side beforehand)
  * stays a peer of the host's, so mounts made below it inside appear on the
  * host; every other shared mount becomes a slave, one by one. */
+struct slave_walk {
+	const char *tree;
+	struct cz_error *err;
+};
+
+static int slave_one(const struct cz_mount *m, void *data)
+{
+	struct slave_walk *w = data;
+
+	if (!(m->propagation & MS_SHARED) || under(m->target, w->tree))
+		return 0;
+	if (mount(NULL, m->target, NULL, MS_SLAVE, NULL) < 0 && errno != ENOENT && errno != EINVAL)
+		return cz_fail(w->err, errno, "making %s slave: %m", m->target);
+	return 0;
+}
+
 static int slave_all_but(const char *tree, struct cz_error *err)
 {
-	struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
-	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-	struct libmnt_fs *fs;
-	int r = 0;
+	struct slave_walk w = { tree, err };
+	int r = cz_mountinfo_walk(slave_one, &w);
 
-	if (!tb || !it)
-		r = cz_fail(err, ENOMEM, "reading /proc/self/mountinfo");
-	while (r == 0 && mnt_table_next_fs(tb, it, &fs) == 0) {
-		unsigned long prop = 0;
-		const char *t = mnt_fs_get_target(fs);
-		mnt_fs_get_propagation(fs, &prop);
-		if (!t || !(prop & MS_SHARED) || under(t, tree))
-			continue;
-		if (mount(NULL, t, NULL, MS_SLAVE, NULL) < 0 && errno != ENOENT && errno != EINVAL)
-			r = cz_fail(err, errno, "making %s slave: %m", t);
-	}
-	mnt_free_iter(it);
-	mnt_unref_table(tb);
+	if (r == -ENOSYS)
+		return cz_fail(err, ENOSYS, "shared propagation needs libmount.so.1 to read the mount table");
 	return r;
 }
 

@@ -7,7 +7,6 @@
  * notices (its inode is no longer the one at the path) and retries. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount/libmount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,47 +47,28 @@ static int flock_retry(int fd, int op)
 	return 0;
 }
 
-/* Propagation of the mount at exactly `path` in our mount table: 0 if it is
- * a private mount point, 1 if it needs making private, 2 if no mount. */
-static int rundir_mount_state(const char *path)
-{
-	struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
-	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_BACKWARD);
-	struct libmnt_fs *fs;
-	int state = 2;
-
-	if (!tb || !it) {
-		mnt_free_iter(it);
-		mnt_unref_table(tb);
-		return -ENOMEM;
-	}
-	while (mnt_table_next_fs(tb, it, &fs) == 0) {
-		unsigned long prop = 0;
-		const char *t = mnt_fs_get_target(fs);
-		if (!t || strcmp(t, path) != 0)
-			continue;
-		mnt_fs_get_propagation(fs, &prop);
-		state = (prop & (MS_SHARED | MS_SLAVE)) ? 1 : 0;
-		break;
-	}
-	mnt_free_iter(it);
-	mnt_unref_table(tb);
-	return state;
-}
-
 /* Namespace pins can only be bind-mounted onto a private mount (else the
  * pin could propagate into the namespace it pins: EINVAL).  Made once and
- * kept, as `ip netns` keeps /run/netns. */
+ * kept, as `ip netns` keeps /run/netns; if the run dir already is a mount
+ * point (the admin's, or ours), it is only made private. */
+static bool is_mount_root(const char *path)
+{
+	struct statx stx;
+
+	return statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+	       (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
 int cz_rundir_prepare(const char *rundir, bool quick, struct cz_error *err)
 {
 	char real[PATH_MAX];
-	struct statx stx;
-	int fd, r, st;
+	int fd, r;
 
-	/* Fast path for every session: already a mount point (ours). The
-	 * setup checks its propagation too. */
-	if (quick && statx(AT_FDCWD, rundir, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
-	    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+	/* Every session: already a mount point (ours), nothing to do.  The
+	 * setup also makes it private again: cheap, and it repairs a run dir
+	 * someone made shared, without reading the mount table. */
+	if (quick && is_mount_root(rundir))
 		return 0;
 	r = mkdir_p(rundir, 0755);
 	if (r < 0)
@@ -102,16 +82,16 @@ int cz_rundir_prepare(const char *rundir, bool quick, struct cz_error *err)
 	r = flock_retry(fd, LOCK_EX);
 	if (r < 0)
 		goto out;
-	st = rundir_mount_state(real);
-	if (st < 0) {
-		r = st;
+	/* A tmpfs of our own: state is a few small files created and removed
+	 * on every start, which on a disk file system costs milliseconds
+	 * (measured on ext4: 1.9 ms per 8 operations, 0.12 ms on tmpfs).
+	 * State never outlives a boot, as on hosts whose /run is tmpfs. */
+	if (!is_mount_root(real) &&
+	    mount("containerize", real, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=16m") < 0) {
+		r = cz_fail(err, errno, "run dir %s: mounting a tmpfs: %m", real);
 		goto out;
 	}
-	if (st == 2 && mount(real, real, NULL, MS_BIND, NULL) < 0) {
-		r = cz_fail(err, errno, "run dir %s: bind mount: %m", real);
-		goto out;
-	}
-	if (st != 0 && mount(NULL, real, NULL, MS_PRIVATE, NULL) < 0) {
+	if (mount(NULL, real, NULL, MS_PRIVATE, NULL) < 0) {
 		r = cz_fail(err, errno, "run dir %s: make private: %m", real);
 		goto out;
 	}
@@ -217,6 +197,7 @@ void cz_rundir_remove(const struct cz_config *cfg, const char *group, struct cz_
 	unlinkat(lk->dirfd, "state", 0);
 	unlinkat(lk->dirfd, "state.new", 0);
 	unlinkat(lk->dirfd, "ref", 0);
+	unlinkat(lk->dirfd, CZ_BIND_MARKER, 0);
 	/* Last, still holding it: waiters see the unlinked lock and retry. */
 	unlinkat(lk->dirfd, "lock", 0);
 	rmdir(lk->dir);

@@ -148,7 +148,7 @@ static int open_locked(struct cz_session *s, struct cz_lock *lk, bool *setup, st
 	if (r == 0) {
 		/* Complete only now: a crash before this is an unfinished setup. */
 		s->st.complete = true;
-		r = cz_state_write(lk->dirfd, &s->st, err);
+		r = cz_state_write(lk, &s->st, err);
 	}
 	if (r == 0)
 		r = open_live(s, lk->dirfd, err);

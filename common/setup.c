@@ -36,6 +36,7 @@ struct setup_child {
 	const struct cz_group *g;
 	const struct cz_state *st;
 	int to_parent, from_parent;
+	int dirfd;			/* the run dir of the container */
 };
 
 /* clone3 used as fork: glibc 2.36 has no wrapper.  The caller is
@@ -109,6 +110,8 @@ static void __attribute__((noreturn)) setup_child_main(struct setup_child *c)
 		char *argv[] = { path, cz_unconst(g->tree), cz_unconst(g->group), cz_unconst(g->container), NULL };
 		snprintf(path, sizeof path, "%s/bind", g->confdir);
 		bind_started = 1;
+		/* For whoever cleans up after us: unbind is due from now on. */
+		close(openat(c->dirfd, CZ_BIND_MARKER, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
 		if (cz_hook_run_checked(&he, CZ_HOOK_BIND, path, argv, &err) < 0)
 			goto fail;
 	}
@@ -150,7 +153,8 @@ static void setup_undo(const struct cz_config *cfg, struct cz_group *g, struct c
 	cz_unpin_namespaces(lk);
 	if (st->prop == CZ_PROP_SHARED)
 		umount2(st->tree, MNT_DETACH);
-	if (bind_started && g->hook[CZ_HOOK_UNBIND]) {
+	if ((bind_started || faccessat(lk->dirfd, CZ_BIND_MARKER, F_OK, AT_SYMLINK_NOFOLLOW) == 0) &&
+	    g->hook[CZ_HOOK_UNBIND]) {
 		char *argv[] = { path, g->tree, NULL };
 		snprintf(path, sizeof path, "%s/unbind", g->confdir);
 		if (cz_hook_run_checked(&he, CZ_HOOK_UNBIND, path, argv, &e) < 0)
@@ -158,6 +162,7 @@ static void setup_undo(const struct cz_config *cfg, struct cz_group *g, struct c
 	}
 	unlinkat(lk->dirfd, "state", 0);
 	unlinkat(lk->dirfd, "ref", 0);
+	unlinkat(lk->dirfd, CZ_BIND_MARKER, 0);
 }
 
 int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
@@ -182,10 +187,13 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 		return r;
 	/* The cgroup's name is known before it exists: record it first, so
 	 * that a crash from here on leaves state naming what to clean. */
-	r = cz_cgroup_create(g->cgroup_name, st->pid, st->cgroup, sizeof st->cgroup, err);
+	r = cz_cgroup_path(g->cgroup_name, st->pid, st->cgroup, sizeof st->cgroup, err);
 	if (r < 0)
 		return r;
-	r = cz_state_write(lk->dirfd, st, err);
+	r = cz_state_write(lk, st, err);
+	if (r < 0)
+		return r;
+	r = cz_cgroup_create(st->cgroup, err);
 	if (r < 0)
 		goto undo;
 	if (g->prop == CZ_PROP_SHARED && (r = cz_share_tree(g, err)) < 0)
@@ -204,7 +212,8 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 		close(up[0]);
 		close(down[1]);
 		close(lk->lockfd);	/* never hold the container lock */
-		c = (struct setup_child){ .g = g, .st = st, .to_parent = up[1], .from_parent = down[0] };
+		c = (struct setup_child){ .g = g, .st = st, .to_parent = up[1], .from_parent = down[0],
+					  .dirfd = lk->dirfd };
 		setup_child_main(&c);
 	}
 	close(up[1]);

@@ -27,9 +27,9 @@ int cz_state_format(const struct cz_state *st, char *buf, size_t len)
 {
 	int n = snprintf(buf, len,
 			 "version=1\ncomplete=%d\npid=%d\nboot_id=%s\nstarted=%lld\n"
-			 "nsflags=%d\npropagation=%s\ntree=%s\ncgroup=%s\n",
+			 "nsflags=%d\npropagation=%s\ntree=%s\ncgroup=%s\nteardown=%d\n",
 			 st->complete ? 1 : 0, (int)st->pid, st->boot_id, st->started,
-			 st->nsflags, cz_propagation_name(st->prop), st->tree, st->cgroup);
+			 st->nsflags, cz_propagation_name(st->prop), st->tree, st->cgroup, st->teardown);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
 }
 
@@ -83,6 +83,10 @@ static int set_field(struct cz_state *st, const char *k, const char *v, unsigned
 			return -EINVAL;
 		strcpy(st->tree, v);
 		*seen |= 8;
+	} else if (strcmp(k, "teardown") == 0) {
+		if (parse_long(v, 0, 2, &x) < 0)
+			return -EINVAL;
+		st->teardown = (int)x;
 	} else if (strcmp(k, "cgroup") == 0) {
 		if (strlen(v) >= sizeof st->cgroup || (v[0] && v[0] != '/'))
 			return -EINVAL;
@@ -131,28 +135,28 @@ int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err)
 	return cz_state_parse(buf, st, err);
 }
 
-int cz_state_write(int dirfd, const struct cz_state *st, struct cz_error *err)
+int cz_state_write(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err)
 {
 	char buf[2 * PATH_MAX + 512];
-	int n = cz_state_format(st, buf, sizeof buf), fd;
+	int n = cz_state_format(st, buf, sizeof buf), fd, dirfd = lk->dirfd;
 	ssize_t w;
 
 	if (n < 0)
 		return cz_fail(err, -n, "state: too long");
 	fd = openat(dirfd, "state.new", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return cz_fail(err, errno, "state: %m");
+		return cz_fail(err, errno, "%s/state: %m", lk->dir);
 	w = cz_write_all(fd, buf, (size_t)n);
 	if (close(fd) < 0 && w >= 0)
 		w = -errno;
 	if (w < 0) {
 		unlinkat(dirfd, "state.new", 0);
-		return cz_fail(err, (int)-w, "state: %s", strerror((int)-w));
+		return cz_fail(err, (int)-w, "%s/state: %s", lk->dir, strerror((int)-w));
 	}
 	if (renameat(dirfd, "state.new", dirfd, "state") < 0) {
 		int e = errno;
 		unlinkat(dirfd, "state.new", 0);
-		return cz_fail(err, e, "state: %s", strerror(e));
+		return cz_fail(err, e, "%s/state: %s", lk->dir, strerror(e));
 	}
 	return 0;
 }

@@ -26,20 +26,36 @@ static void run_hook(const struct cz_config *cfg, const struct cz_group *g, cons
 		cz_log(cfg, LOG_ERR, "%s", e.msg);
 }
 
-int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk,
-		const struct cz_state *st, bool ran, struct cz_error *err)
+/* Record how far the teardown got before each hook: a session killed in
+ * the middle leaves state that makes the next run finish the teardown
+ * without running a hook twice. */
+static void progress(const struct cz_config *cfg, struct cz_lock *lk, struct cz_state *st, int phase)
 {
+	struct cz_error e = { 0 };
+
+	st->teardown = phase;
+	if (cz_state_write(lk, st, &e) < 0)
+		cz_log(cfg, LOG_ERR, "%s", e.msg);
+}
+
+int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk,
+		const struct cz_state *state, bool ran, struct cz_error *err)
+{
+	struct cz_state st = *state;
 	struct cz_group g;
 	struct cz_error e = { 0 };
-	bool have_group;
+	bool have_group, bound;
 	int r = 0;
 
 	have_group = cz_group_load(cfg, lk->group, lk->container, &g, &e) == 0;
 	if (!have_group)
 		cz_log(cfg, LOG_WARNING, "teardown without hooks: %s", e.msg);
-	if (have_group && ran)
-		run_hook(cfg, &g, st, CZ_HOOK_STOP, true);
-	if (cz_cgroup_kill(st->cgroup, &e) < 0) {
+	bound = faccessat(lk->dirfd, CZ_BIND_MARKER, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	if (have_group && ran && st.teardown < 1 && g.hook[CZ_HOOK_STOP]) {
+		progress(cfg, lk, &st, 1);
+		run_hook(cfg, &g, &st, CZ_HOOK_STOP, true);
+	}
+	if (cz_cgroup_kill(st.cgroup, &e) < 0) {
 		cz_log(cfg, LOG_ERR, "%s", e.msg);
 		r = cz_fail(err, -e.code, "%s", e.msg);
 	}
@@ -47,12 +63,16 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk,
 	cz_unpin_namespaces(lk);
 	/* shared: the host's copies of the container's mounts hang below our
 	 * host-side bind of the tree; detaching it takes them all. */
-	if (st->prop == CZ_PROP_SHARED && umount2(st->tree, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL)
-		cz_log(cfg, LOG_ERR, "unmounting %s: %m", st->tree);
-	if (have_group)
-		run_hook(cfg, &g, st, CZ_HOOK_UNBIND, false);
+	if (st.prop == CZ_PROP_SHARED && umount2(st.tree, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL)
+		cz_log(cfg, LOG_ERR, "unmounting %s: %m", st.tree);
+	/* unbind undoes what bind did: only if bind started, and only once. */
+	if (have_group && bound && st.teardown < 2 && g.hook[CZ_HOOK_UNBIND]) {
+		progress(cfg, lk, &st, 2);
+		run_hook(cfg, &g, &st, CZ_HOOK_UNBIND, false);
+	}
 	unlinkat(lk->dirfd, "state", 0);
 	unlinkat(lk->dirfd, "ref", 0);
+	unlinkat(lk->dirfd, CZ_BIND_MARKER, 0);
 	cz_group_close(&g);
 	return r;
 }

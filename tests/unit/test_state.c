@@ -42,10 +42,16 @@ int main(void)
 	ok(cz_state_parse("garbage", &b, &e) < 0, "garbage refused");
 	ok(cz_state_parse("version=1\ncomplete=0\npid=3\nboot_id=x\ntree=/t\nfuture=1\n", &b, &e) == 0 && !b.complete,
 	   "unknown keys ignored, incomplete setup read");
+	ok(cz_state_parse("version=1\ncomplete=1\npid=3\nboot_id=x\ntree=/t\nteardown=2\n", &b, &e) == 0 && b.teardown == 2,
+	   "teardown progress read");
+	ok(cz_state_parse("version=1\ncomplete=1\npid=3\nboot_id=x\ntree=/t\nteardown=3\n", &b, &e) < 0,
+	   "bad teardown progress refused");
 
 	ok(mkdtemp(dir) != NULL, "temp dir");
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
-	ok(cz_state_write(dfd, &a, &e) == 0, "write");
+	struct cz_lock lk = { .dirfd = dfd, .lockfd = -1 };
+	snprintf(lk.dir, sizeof lk.dir, "%s", dir);
+	ok(cz_state_write(&lk, &a, &e) == 0, "write");
 	ok(cz_state_read(dfd, &b, &e) == 0 && b.pid == 4242, "read back");
 	ok(faccessat(dfd, "state.new", F_OK, 0) < 0, "no temporary file left");
 	unlinkat(dfd, "state", 0);
