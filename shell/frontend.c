@@ -89,9 +89,14 @@ int cz_frontend_init(struct cz_frontend *fe, const char *ident)
 	fe->conf = override(fe->privileged_caller, "CONTAINERIZE_CONF", CZ_CONF);
 	fe->cfg.strict = !fe->privileged_caller;
 	fe->cfg.log = log_cb;
-	pw = getpwuid(fe->caller_uid);
-	if (pw && fe->privileged_caller && sudo && strlen(sudo) < 24 && strcspn(sudo, "\n\r\t ") == strlen(sudo))
-		snprintf(fe->user, sizeof fe->user, "%s (sudo by %s)", pw->pw_name, sudo);
+	/* No NSS lookup (files, nscd, ...) on root's path: it costs time on
+	 * every start, for a name that is always root. */
+	pw = fe->caller_uid == 0 ? NULL : getpwuid(fe->caller_uid);
+	if (fe->caller_uid == 0 && fe->privileged_caller && sudo && strlen(sudo) < 24 &&
+	    strcspn(sudo, "\n\r\t ") == strlen(sudo))
+		snprintf(fe->user, sizeof fe->user, "root (sudo by %s)", sudo);
+	else if (fe->caller_uid == 0)
+		snprintf(fe->user, sizeof fe->user, "root");
 	else if (pw)
 		snprintf(fe->user, sizeof fe->user, "%s", pw->pw_name);
 	else
