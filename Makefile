@@ -2,6 +2,8 @@
 #
 # Build-time paths (override on the command line; a build with other values
 # behaves exactly the same with those paths):
+.DEFAULT_GOAL := all
+
 TREES      ?= /trees
 RUNDIR     ?= /run/containerize
 SYSCONFDIR ?= /etc
@@ -18,15 +20,21 @@ PAMDIR  ?= $(shell pkg-config --variable=libdir pam 2>/dev/null || echo /lib/x86
 CC      ?= cc
 PKGS    := mount pam
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS_MOUNT := $(shell pkg-config --libs mount 2>/dev/null)
+# libmount is opened with dlopen when a mount table must be read (see
+# common/mountinfo.c): only its headers are needed at build time.
+PKG_LIBS_MOUNT :=
 PKG_LIBS_PAM   := $(shell pkg-config --libs pam 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wswitch-enum -Wcast-qual -Wwrite-strings -Wvla \
            -Wunused-result
-HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN_PLAIN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN  := $(HARDEN_PLAIN)
 ifeq ($(SANITIZE),1)
-HARDEN  := -fsanitize=address,undefined -fno-omit-frame-pointer -fPIE
+# ASan/UBSan for the programs and tests.  The PAM module is loaded into
+# uninstrumented programs (sshd, su), where the ASan runtime cannot come
+# first: it is built from a plain copy of the library.
+HARDEN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -fPIE
 SANLD   := -fsanitize=address,undefined
 endif
 OPT     ?= -O2 -g
@@ -42,6 +50,23 @@ LIB_OBJ := $(LIB_SRC:.c=.o)
 LIB     := common/libcontainerize.a
 SHELL_OBJ := shell/main.o $(patsubst %.c,%.o,$(filter-out shell/main.c,$(wildcard shell/*.c)))
 PAM_OBJ := $(patsubst %.c,%.o,$(wildcard pam_containerize/*.c))
+PAM_LIB := $(LIB)
+ifeq ($(SANITIZE),1)
+PAM_LIB := pam_containerize/nosan/libcontainerize.a
+PAM_LIB_OBJ := $(patsubst common/%.c,pam_containerize/nosan/%.o,$(LIB_SRC))
+PLAIN_CFLAGS := -std=c11 $(OPT) $(WARN) $(WERROR) $(HARDEN_PLAIN) -fPIC $(CFLAGS)
+pam_containerize/nosan/%.o: common/%.c $(wildcard common/*.h) Makefile
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(PLAIN_CFLAGS) -c -o $@ $<
+$(PAM_LIB): $(PAM_LIB_OBJ)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+$(PAM_OBJ): pam_containerize/%.o: pam_containerize/%.c $(wildcard common/*.h) Makefile
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(PLAIN_CFLAGS) -fvisibility=hidden -c -o $@ $<
+PAM_LDFLAGS := -Wl,-z,relro -Wl,-z,now $(LDFLAGS)
+else
+PAM_LDFLAGS := $(LDFLAGS_ALL)
+endif
 
 pam_containerize/%.o: CFLAGS_ALL += -fvisibility=hidden
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -67,11 +92,11 @@ shell/containerize-shell: $(SHELL_OBJ) $(LIB)
 shell/containerize: shell/containerize-shell
 	ln -sf containerize-shell $@
 
-pam_containerize/pam_containerize.so: $(PAM_OBJ) $(LIB) pam_containerize/pam_containerize.map
+pam_containerize/pam_containerize.so: $(PAM_OBJ) $(PAM_LIB) pam_containerize/pam_containerize.map
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS_ALL) -shared -fvisibility=hidden \
+	$(Q)$(CC) -shared -fvisibility=hidden \
 	  -Wl,--version-script=pam_containerize/pam_containerize.map \
-	  -o $@ $(PAM_OBJ) $(LIB) $(PKG_LIBS_MOUNT) $(PKG_LIBS_PAM) $(LDFLAGS_ALL)
+	  -o $@ $(PAM_OBJ) $(PAM_LIB) $(PKG_LIBS_MOUNT) $(PKG_LIBS_PAM) $(PAM_LDFLAGS)
 
 tests/unit/test_%: tests/unit/test_%.c tests/unit/tap.h $(LIB)
 	@$(if $(Q),echo "  CC      $@")
@@ -83,7 +108,8 @@ unit: $(UNIT_BIN)
 # and to test.
 BUILD_DEPS := build-essential pkg-config libpam0g-dev libmount-dev busybox-static
 TEST_DEPS := $(BUILD_DEPS) util-linux psmisc tmux openssh-server openssh-client \
-        sudo mandoc debootstrap rsync pamtester bsdextrautils
+        sudo mandoc debootstrap rsync pamtester bsdextrautils valgrind clang \
+        debhelper dpkg-dev fakeroot lintian bash-completion python3
 DEPS ?= $(TEST_DEPS)
 deps:
 	@missing=; for p in $(DEPS); do \
@@ -99,10 +125,38 @@ check: deps
 	$(MAKE) WERROR=-Werror all unit
 	tests/run
 
+bench: all
+	bench/run
+
 demo:
 	$(MAKE) deps DEPS="$(BUILD_DEPS)"
 	$(MAKE) all
 	doc/demo.sh shell/containerize
+
+# Debian packages (containerize, libpam-containerize) built from a copy of
+# this tree, since dpkg-buildpackage writes into the parent directory of the
+# source.  The .deb, .changes and .buildinfo files land in $(DEB_OUT), a new
+# directory under /var/tmp unless given; lintian checks them.
+DEB_DEPS := $(BUILD_DEPS) debhelper dpkg-dev fakeroot lintian
+DEB_OUT ?=
+deb:
+	$(MAKE) deps DEPS="$(DEB_DEPS)"
+	@set -e; \
+	out="$(DEB_OUT)"; [ -n "$$out" ] || out=$$(mktemp -d /var/tmp/containerize-deb.XXXXXX); \
+	mkdir -p "$$out"; out=$$(cd "$$out" && pwd); \
+	src="$$out/containerize-$(VERSION)"; rm -rf "$$src"; mkdir "$$src"; \
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  git ls-files -z --cached --others --exclude-standard | \
+	    tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$$src"; \
+	else \
+	  tar --exclude=./debian/tmp --exclude='*.o' --exclude='*.a' --exclude='*.so' \
+	    --exclude=./shell/containerize-shell --exclude=./shell/containerize -cf - . | tar -xf - -C "$$src"; \
+	fi; \
+	(cd "$$src" && dpkg-buildpackage -us -uc -b) >"$$out/build.log" 2>&1 || \
+	  { tail -n 40 "$$out/build.log"; echo "deb: build failed, log in $$out/build.log"; exit 1; }; \
+	rm -rf "$$src"; \
+	lintian --fail-on error "$$out"/*.changes; \
+	ls -1 "$$out"/*.deb; echo "deb: packages in $$out"
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
@@ -117,7 +171,9 @@ install: all
 	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(EXAMPLEDIR)/debian/.container
 	install -m 644 doc/containerize.bash-completion $(DESTDIR)$(BASHCOMPDIR)/containerize
 	ln -sf containerize $(DESTDIR)$(BASHCOMPDIR)/containerize-shell
-	install -m 644 doc/examples/containerize.conf $(DESTDIR)$(EXAMPLEDIR)/
+	install -d $(DESTDIR)$(EXAMPLEDIR)/pam.d
+	install -m 644 doc/examples/containerize.conf doc/examples/sudoers $(DESTDIR)$(EXAMPLEDIR)/
+	install -m 644 doc/examples/pam.d/sshd doc/examples/pam.d/su-l doc/examples/pam.d/login $(DESTDIR)$(EXAMPLEDIR)/pam.d/
 	install -m 755 doc/examples/debian/.container/bind doc/examples/debian/.container/unbind \
 	  doc/examples/debian/.container/stop $(DESTDIR)$(EXAMPLEDIR)/debian/.container/
 	install -m 644 doc/examples/debian/.container/propagation doc/examples/debian/.container/shell \
@@ -133,9 +189,9 @@ uninstall:
 	rm -rf $(DESTDIR)$(EXAMPLEDIR)
 
 clean-objs:
-	rm -f common/*.o shell/*.o pam_containerize/*.o $(LIB)
+	rm -rf common/*.o shell/*.o pam_containerize/*.o pam_containerize/nosan $(LIB)
 
 clean: clean-objs
 	rm -f shell/containerize-shell shell/containerize pam_containerize/*.so $(UNIT_BIN)
 
-.PHONY: all unit deps check demo install uninstall clean clean-objs
+.PHONY: all unit deps check bench demo deb install uninstall clean clean-objs

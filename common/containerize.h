@@ -38,6 +38,9 @@ struct cz_config {
 	void *log_data;
 };
 
+/* Untrusted text made printable for a message: control bytes as \xNN. */
+void cz_printable(const char *in, char *out, size_t len);
+
 /* Names: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most CZ_NAME_MAX bytes. */
 bool cz_name_valid(const char *name);
 

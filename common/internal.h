@@ -153,8 +153,7 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk,
 pid_t cz_clone(uint64_t flags, int cgroupfd);
 
 /* ---- small helpers (util.c) ---- */
-/* Untrusted text made printable for a message: control bytes as \xNN. */
-void cz_printable(const char *in, char *out, size_t len);
+
 /* execve and posix_spawn take char *const argv[] for historical reasons
  * and never write to the strings. */
 static inline char *cz_unconst(const char *s)

@@ -305,7 +305,7 @@ static int close_locked(struct cz_session *s, bool ran, struct cz_error *err)
 		cz_log(&s->cfg, LOG_NOTICE, "tore down %s/%s (instance %d) after the last session of %s",
 		       s->g.group, s->g.container, (int)cur.pid, s->cfg.user ? s->cfg.user : "?");
 	} else {
-		cz_log(&s->cfg, LOG_NOTICE, "left %s/%s (instance %d): %s", s->g.group, s->g.container,
+		cz_log(&s->cfg, LOG_NOTICE, "left %s/%s (instance %d) for %s", s->g.group, s->g.container,
 		       (int)cur.pid, s->cfg.user ? s->cfg.user : "?");
 		r = 0;
 	}

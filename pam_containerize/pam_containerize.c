@@ -34,15 +34,16 @@ struct options {
 	bool debug;
 };
 
+struct log_ctx {
+	pam_handle_t *pamh;
+	bool debug;
+};
+
 struct held {
 	struct cz_session *s;
 	pid_t opener;		/* only this process may end the session */
 	int origcg;		/* the caller's own cgroup directory */
-};
-
-struct log_ctx {
-	pam_handle_t *pamh;
-	bool debug;
+	struct log_ctx log;	/* the session logs through it until closed */
 };
 
 static void log_cb(void *data, int priority, const char *fmt, va_list ap)
@@ -77,8 +78,11 @@ static void parse_options(pam_handle_t *pamh, int argc, const char **argv, struc
 			o->rundir = a + 7;
 		else if (strcmp(a, "debug") == 0)
 			o->debug = true;
-		else
-			pam_syslog(pamh, LOG_ERR, "unknown option: %s", a);
+		else {
+			char shown[256];
+			cz_printable(a, shown, sizeof shown);
+			pam_syslog(pamh, LOG_ERR, "unknown option: %s", shown);
+		}
 	}
 }
 
@@ -201,7 +205,6 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 {
 	char group[CZ_NAME_MAX + 1], container[128];
 	struct options o;
-	struct log_ctx lc = { pamh, false };
 	struct cz_config cfg = { 0 };
 	struct cz_identity id;
 	struct cz_error err = { 0 };
@@ -212,14 +215,15 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 
 	(void)flags;
 	parse_options(pamh, argc, argv, &o);
-	lc.debug = o.debug;
 	if (pam_get_item(pamh, PAM_USER, (const void **)&user) != PAM_SUCCESS || !user || !*user) {
 		pam_syslog(pamh, LOG_ERR, "no user");
 		return PAM_SESSION_ERR;
 	}
 	pw = getpwnam(user);
 	if (!pw) {
-		pam_syslog(pamh, LOG_ERR, "unknown user %s", user);
+		char shown[256];
+		cz_printable(user, shown, sizeof shown);
+		pam_syslog(pamh, LOG_ERR, "unknown user %s", shown);
 		return PAM_SESSION_ERR;
 	}
 	if (cz_identity_load(pw->pw_uid, &id, &err) < 0) {
@@ -231,11 +235,13 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	if (r != PAM_SUCCESS)
 		return r;
 
-	cfg = (struct cz_config){ .trees = o.trees, .rundir = o.rundir, .user = user,
-				  .strict = true, .log = log_cb, .log_data = &lc };
 	h = calloc(1, sizeof *h);
 	if (!h)
 		return PAM_BUF_ERR;
+	/* The session keeps the log context: it must outlive this call. */
+	h->log = (struct log_ctx){ pamh, o.debug };
+	cfg = (struct cz_config){ .trees = o.trees, .rundir = o.rundir, .user = pw->pw_name,
+				  .strict = true, .log = log_cb, .log_data = &h->log };
 	h->opener = getpid();
 	h->origcg = open_own_cgroup();
 	if (cz_session_open(&cfg, group, container, &h->s, &err) < 0) {
