@@ -105,6 +105,29 @@ rm -f "$CONTAINERIZE_TREES/g/.container/shell"
 run bash -c 'printf "%s\n" "echo \"z=\$0\"" | timeout -k 5 30 su - "$1"' _ "$U"
 assert_eq "z=-bash" "$out" "neither: bash"
 
+# --- home and identity come from the host's passwd, not the tree's
+cp -p "$TREE/etc/passwd" "$T/tree-passwd"
+sed -i "s|^$U:\([^:]*:[^:]*:[^:]*:[^:]*\):[^:]*:|$U:\1:/nonexistent-tree-home:|" "$TREE/etc/passwd"
+grep -q "^$U:.*:/nonexistent-tree-home:" "$TREE/etc/passwd" || fail "control: the tree's passwd line was changed"
+run su_ - "$U" -c 'pwd; echo "$HOME"'
+assert_eq "$UHOME"$'\n'"$UHOME" "$out" "the tree's passwd names another home: cwd and HOME from the host's passwd"
+cp -p "$T/tree-passwd" "$TREE/etc/passwd"
+
+# --- many logins at the same instant: one setup
+n0=$(hook_count bind)
+pids=()
+for i in $(seq 8); do
+	timeout -k 5 30 su - "$U" -c 'sleep 1; cat /cz-marker' >"$T/par.$i" 2>&1 </dev/null &
+	pids+=($!)
+done
+okn=0
+for i in $(seq 8); do
+	wait "${pids[i - 1]}" && [ "$(cat "$T/par.$i")" = inside-tree ] && okn=$((okn + 1))
+done
+assert_eq 8 "$okn" "8 simultaneous logins all run inside"
+assert_eq $((n0 + 1)) "$(hook_count bind)" "8 simultaneous logins: one setup"
+assert_eq $((n0 + 1)) "$(hook_count unbind)" "8 simultaneous logins: one teardown"
+
 # --- no home dir inside: cwd / with a warning, the command still runs
 mv "$TREE$UHOME" "$TREE$UHOME.away"
 run su_ - "$U" -c 'pwd; cat /cz-marker'
@@ -118,6 +141,43 @@ run bash -c 'timeout -k 5 30 su - "$1" -c "echo one >/tmp/shared; sleep 3" & sle
 	timeout -k 5 30 su - "$1" -c "cat /tmp/shared"; wait' _ "$U"
 assert_eq "one" "$out" "a second login while the first is live joins it (shared /tmp)"
 assert_eq $((n0 + 1)) "$(hook_count bind)" "two overlapping logins: one setup"
+# --- what the user leaves running at logout is killed with the container
+run su_ - "$U" -c 'setsid sleep 60 </dev/null >/dev/null 2>&1 & echo started'
+assert_eq "0:started" "$status:$out" "a login that leaves a background process behind"
+left=
+for i in $(seq 100); do
+	left=$(for p in $(pgrep -u "$UID_"); do alive "$p" && echo "$p"; done)
+	[ -z "$left" ] && break
+	sleep 0.1
+done
+assert_eq "" "$left" "the process left behind was killed at teardown"
+assert_eq "$(hook_count bind)" "$(hook_count unbind)" "and the container was torn down"
+
+# --- SIGKILL of the containerize-shell process itself: nothing stuck, the next login works
+rm -f "$TREE$UHOME/k-ready"
+timeout -k 5 30 su - "$U" -c 'touch ~/k-ready; sleep 4' >/dev/null 2>&1 </dev/null &
+tp=$!
+track_pid "$tp"
+if wait_file "$TREE$UHOME/k-ready" 10; then
+	czs=$(pgrep -P "$(pgrep -P "$tp")")
+	assert_match "$(cat "/proc/$czs/comm" 2>/dev/null)" '^containerize' "found the containerize-shell process ($czs)"
+	kill -KILL "$czs"
+	run su_ - "$U" -c 'cat /cz-marker; id -u'
+	assert_eq "0:inside-tree"$'\n'"$UID_" "$status:$out" "after SIGKILL of a containerize-shell, the next login works at once"
+	wait_exit "$tp" 15
+	for i in $(seq 100); do
+		left=$(for p in $(pgrep -u "$UID_"); do alive "$p" && echo "$p"; done)
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	assert_eq "" "$left" "the killed session's processes ended"
+	run su_ - "$U" -c 'cat /cz-marker'
+	assert_eq "0:inside-tree" "$status:$out" "a login after that works too"
+	assert_eq "$(hook_count bind)" "$(hook_count unbind)" "after the killed session: every setup had its teardown"
+else
+	fail "the session to be killed started"
+fi
+
 assert_eq "$(hook_count bind)" "$(hook_count unbind)" "every setup had its teardown"
 assert_clean g c "$T/before"
 done_testing

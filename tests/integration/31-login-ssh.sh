@@ -31,10 +31,11 @@ LANG=C.UTF-8 CZTEST_JUNK=x run sshc "$U" -o SendEnv=LANG -o SendEnv=CZTEST_JUNK 
 assert_eq "L=C.UTF-8 J=unset" "$out" "ssh: LANG passes, a variable outside the allow-list does not (both accepted by sshd)"
 
 # --- ssh -tt: a pty session
-out=$(sshc "$U" -tt 'tty; cat /cz-marker; /usr/local/bin/cz-ttyinject' </dev/null 2>&1 | tr -d '\r')
+out=$(sshc "$U" -tt 'tty; cat /cz-marker; /usr/local/bin/cz-ttyinject; echo "ST=${SSH_TTY:-unset}"' </dev/null 2>&1 | tr -d '\r')
 assert_match "$out" '^/dev/pts/[0-9]+$' "ssh -tt CMD: the command has a pty"
 assert_contains "$out" "inside-tree" "ssh -tt CMD: inside the container"
 assert_contains "$out" "TIOCSTI errno EPERM" "ssh -tt: TIOCSTI fails with EPERM inside"
+assert_match "$out" '^ST=/dev/pts/[0-9]+$' "ssh -tt: SSH_TTY passes"
 exec 8< <(printf '%s\n' 'echo "ZZ$((6*7))ZZ $(id -u)"' 'cat /cz-marker' 'exit'; sleep 25)
 feeder=$!
 out=$(sshc "$U" -tt <&8 2>&1 | tr -d '\r')
@@ -80,6 +81,31 @@ run timeout -k 5 30 rsync -a -e "ssh ${SSH_OPTS[*]} -p $SSHD_PORT" "$T/rs/" "$U@
 assert_eq 0 "$status" "rsync to exits 0" || diag "$err"
 assert_eq "rs2" "$(cat "$TREE$UHOME/rs/sub/b" 2>/dev/null)" "rsync: the files land in the tree"
 assert_eq "$U" "$(stat -c %U "$TREE$UHOME/rs/sub/b" 2>/dev/null)" "rsync: owned by the user"
+
+# --- the client goes away in the middle of a pty session: the session ends, teardown follows
+rm -f "$TREE$UHOME/d-ready"
+sshc_bg "$T/d.out" "$U" -tt 'touch ~/d-ready; sleep 60'
+dp=$SSHC_PID
+if wait_file "$TREE$UHOME/d-ready" 15; then
+	kill -TERM "$dp"
+	wait_exit "$dp" 10
+	for i in $(seq 100); do
+		left=$(for p in $(pgrep -u "$UID_"); do alive "$p" && echo "$p"; done)
+		[ -z "$left" ] && [ "$(hook_count bind)" = "$(hook_count unbind)" ] && [ ! -e "$CONTAINERIZE_RUNDIR/g/c" ] && break
+		sleep 0.1
+	done
+	assert_eq "" "$left" "client gone: the session's processes ended"
+	assert_eq "$(hook_count bind)" "$(hook_count unbind)" "client gone: the container was torn down"
+	assert_no_file "$CONTAINERIZE_RUNDIR/g/c" "client gone: no run-dir entry"
+	if [ -n "$left" ]; then # do not let this failure spill into the checks below
+		diag "killing what the cut session left: $(ps -o pid,user,args -p "$(echo $left | tr ' ' ,)")"
+		# shellcheck disable=SC2086
+		kill -KILL $left
+		for i in $(seq 100); do [ "$(hook_count bind)" = "$(hook_count unbind)" ] && break; sleep 0.1; done
+	fi
+else
+	fail "the pty session to be cut started" "$(cat "$T/d.out")"
+fi
 
 sleep 0.5
 assert_eq "$(hook_count bind)" "$(hook_count unbind)" "every ssh session's setup had its teardown"

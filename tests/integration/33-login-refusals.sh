@@ -109,6 +109,55 @@ run su_ - "$V" -c 'cat /cz-marker'
 assert_eq "0:inside-c2" "$status:$out" "* rule: any user's login shell lands there"
 set_map "$U g c"
 
+# --- the command's own failures: 126 not executable, 127 not found (as for root)
+printf '#!/bin/sh\necho no\n' >"$TREE/cz-noexec"
+chmod 644 "$TREE/cz-noexec"
+run as_user "$U" "$CZU" g c /cz-noexec
+assert_eq 126 "$status" "setuid containerize, COMMAND not executable: 126"
+run as_user "$U" "$CZU" g c /no/such/command
+assert_eq 127 "$status" "setuid containerize, COMMAND not found: 127"
+
+# --- the rule names a container that is not there, or a hook fails: 125, nothing left
+set_map "$U g nosuchcontainer"
+mark
+run su_ - "$U" -c 'true'
+assert_eq 125 "$status" "rule naming a missing container: login refused with 125"
+assert_contains "$err" "nosuchcontainer" "rule naming a missing container: the error names it"
+nothing_set_up "rule naming a missing container"
+set_map "$U g c"
+cp -p "$CONTAINERIZE_TREES/g/.container/bind" "$T/bind.saved"
+write_hook g bind "echo \"bind \$* $HOOKENV\" >>'$HOOKLOG'; echo bind-says-no >&2; exit 3"
+mark
+run su_ - "$U" -c 'touch /cz-ran'
+assert_eq 125 "$status" "failing bind hook: login refused with 125"
+assert_contains "$err" "bind" "failing bind hook: the error names the hook"
+assert_no_file "$TREE/cz-ran" "failing bind hook: the command did not run"
+assert_no_file "$CONTAINERIZE_RUNDIR/g/c" "failing bind hook: no run-dir entry"
+assert_eq "$((binds + 1)) $((binds + 1))" "$(hook_count bind) $(hook_count unbind)" "failing bind hook: unbind ran to undo it"
+cp -p "$T/bind.saved" "$CONTAINERIZE_TREES/g/.container/bind"
+assert_mounts_as "$T/before" "failing bind hook: host mount table as before"
+
+# --- map file syntax: comments, blank lines, tabs and spaces; the first matching rule wins
+printf '%s\n' "  # a comment line" "" "	$U	g	c2	  # trailing comment" "$U g c" "#$V g c" >"$CZMAP"
+run su_ - "$U" -c 'cat /cz-marker'
+assert_eq "0:inside-c2" "$status:$out" "map file with comments, blanks and tabs: the first matching rule is the login's"
+run as_user "$U" "$CZU" g c cat /cz-marker
+assert_eq "0:inside-tree" "$status:$out" "setuid containerize: a later matching rule also grants its container"
+run su_ - "$V" -c 'true'
+assert_eq 125 "$status" "a commented-out rule grants nothing"
+# @group matches the user's primary group too (not only the member lists in /etc/group)
+set_map "@$(id -gn "$U") g c"
+run su_ - "$U" -c 'cat /cz-marker'
+assert_eq "0:inside-tree" "$status:$out" "@group rule naming the user's primary group matches"
+set_map "$U g c"
+for bad in "../trees/g c" "g ../c" "g c/.." ". c" "g ."; do
+	mark
+	# shellcheck disable=SC2086
+	run as_user "$U" "$CZU" $bad true
+	assert_eq 125 "$status" "setuid containerize with a bad name ($bad): 125"
+done
+nothing_set_up "bad names"
+
 # --- the environment overrides are ignored for a non-root caller
 F="$T/fake"
 mkdir -p "$F/g/.container" "$F/run"

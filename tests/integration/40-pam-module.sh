@@ -106,6 +106,12 @@ probe probe-altconf "conf=$S/etc/alt.conf"
 run pt probe-altconf "$U" true
 assert_eq "open PAM_AUTH_ERR" "$(head -n 1 "$T/run.out")" "conf=FILE: a user only the default map names is unmapped there (PAM_IGNORE)"
 
+printf '# per-user containers\n%s g %%u\n' "$U" >"$S/etc/peruser.conf"
+chmod 644 "$S/etc/peruser.conf"
+svc peruser "conf=$S/etc/peruser.conf"
+run pt peruser "$U" cat /cz-marker
+assert_eq $'open PAM_SUCCESS\nmarker yes\nown-'"$U" "$(sed -n 1,3p "$T/run.out")" "a map rule with %u: the user's own container"
+
 # --- trees= and rundir=
 mkdir -p "$S/trees2" && chmod 755 "$S/trees2"
 CONTAINERIZE_TREES="$S/trees2" make_group g3

@@ -52,7 +52,7 @@ exec 8<&-
 kill "$feeder" 2>/dev/null
 assert_contains "$out" "ZZ42ZZ $UID_" "interactive ssh -tt: typed commands run as the user"
 assert_contains "$out" "inside-tree" "interactive ssh -tt: inside the container"
-assert_match "$out" '^/dev/pts/[0-9]+$' "interactive ssh -tt: the shell has a pty"
+assert_match "$out" '/dev/pts/[0-9]+' "interactive ssh -tt: the shell has a pty"
 
 # --- scp and sftp
 printf 'upload-%s\n' "$RANDOM" >"$T/up"
@@ -83,13 +83,11 @@ assert_clean g c "$T/before"
 # --- two concurrent sessions share one container
 b0=$(hook_count bind)
 rm -f "$TREE$UHOME"/s?-ready
-sshc "$U" 'echo from-session-1 >/tmp/shared; touch ~/s1-ready; sleep 4; cat /tmp/from2' >"$T/s1.out" 2>&1 &
-s1=$!
-track_pid "$s1"
-wait_file "$TREE$UHOME/s1-ready" 15 || fail "session 1 started" "$(cat "$T/s1.out")"
-sshc "$U" 'cat /tmp/shared; echo from-session-2 >/tmp/from2; touch ~/s2-ready; sleep 2' >"$T/s2.out" 2>&1 &
-s2=$!
-track_pid "$s2"
+sshc_bg "$T/s1.out" "$U" 'echo from-session-1 >/tmp/shared; touch ~/s1-ready; sleep 4; cat /tmp/from2'
+s1=$SSHC_PID
+wait_file "$TREE$UHOME/s1-ready" 15 || fail "session 1 started" "$(cat "$T/s1.out")" "sshd log: $(tail -n 12 "$SSHD_LOG")"
+sshc_bg "$T/s2.out" "$U" 'cat /tmp/shared; echo from-session-2 >/tmp/from2; touch ~/s2-ready; sleep 2'
+s2=$SSHC_PID
 wait_file "$TREE$UHOME/s2-ready" 15
 run cz --list
 assert_match "$out" '^g +c +2 ' "two live ssh sessions: --list shows g c with 2 sessions"
@@ -103,11 +101,30 @@ assert_eq $((b0 + 1)) "$(hook_count unbind)" "after the last one logged out: tor
 assert_eq "$(hook_count bind)" "$(hook_count stop)" "after the last one logged out: the stop hook ran"
 assert_clean g c "$T/before"
 
+# --- the client goes away in the middle of a pty session: the session ends, teardown follows
+rm -f "$TREE$UHOME/d-ready"
+sshc_bg "$T/d.out" "$U" -tt 'touch ~/d-ready; sleep 60'
+dp=$SSHC_PID
+if wait_file "$TREE$UHOME/d-ready" 15; then
+	kill -TERM "$dp"
+	wait_exit "$dp" 10
+	for i in $(seq 100); do
+		left=$(for p in $(pgrep -u "$UID_"); do alive "$p" && echo "$p"; done)
+		[ -z "$left" ] && [ "$(hook_count bind)" = "$(hook_count unbind)" ] && [ ! -e "$CONTAINERIZE_RUNDIR/g/c" ] && break
+		sleep 0.1
+	done
+	assert_eq "" "$left" "client gone: the session's processes ended"
+	assert_eq "$(hook_count bind)" "$(hook_count unbind)" "client gone: the container was torn down"
+	assert_no_file "$CONTAINERIZE_RUNDIR/g/c" "client gone: no run-dir entry"
+else
+	fail "the pty session to be cut started" "$(cat "$T/d.out")"
+fi
+assert_clean g c "$T/before"
+
 # --- SIGKILL of the per-connection sshd monitor
 rm -f "$TREE$UHOME/k-ready"
-sshc "$U" 'touch ~/k-ready; sleep 6' >"$T/k.out" 2>&1 &
-k=$!
-track_pid "$k"
+sshc_bg "$T/k.out" "$U" 'touch ~/k-ready; sleep 6'
+k=$SSHC_PID
 if wait_file "$TREE$UHOME/k-ready" 15; then
 	mon=$(sshd_monitors)
 	assert_eq 1 "$(printf '%s\n' "$mon" | grep -c .)" "one sshd monitor for the one live connection"
@@ -127,7 +144,7 @@ if wait_file "$TREE$UHOME/k-ready" 15; then
 	wait_torn_down "$(hook_count bind)"
 	assert_eq "$(hook_count bind)" "$(hook_count unbind)" "after the killed session: every setup had its teardown"
 else
-	fail "the session to be killed started" "$(cat "$T/k.out")"
+	fail "the session to be killed started" "$(cat "$T/k.out")" "sshd log: $(tail -n 12 "$SSHD_LOG")"
 fi
 run cz --list
 assert_eq 1 "$(printf '%s\n' "$out" | grep -c .)" "after all: --list shows no container"

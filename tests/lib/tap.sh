@@ -400,3 +400,10 @@ backup_file() {
 		on_cleanup "rm -f '$f'"
 	fi
 }
+
+# restore_file PATH: put back now what backup_file PATH saved (the cleanup does it again)
+restore_file() {
+	local b
+	b="$T/backup.$(printf '%s' "$1" | tr '/' '_')"
+	if [ -e "$b" ]; then cp -p "$b" "$1"; else rm -f "$1"; fi
+}
