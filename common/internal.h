@@ -147,7 +147,8 @@ int cz_clone_profile(const struct cz_group *g, int groupfd, struct cz_error *err
 int cz_run_profile(const struct cz_hook_env *he, int mfd, struct cz_error *err);
 
 /* Full teardown of the instance in st: stop, kill, unpin, unbind, state. */
-int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk,
+/* known: the group as the caller read it, or NULL to read it again. */
+int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz_group *known,
 		const struct cz_state *st, bool ran, struct cz_error *err);
 
 pid_t cz_clone(uint64_t flags, int cgroupfd);

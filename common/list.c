@@ -102,7 +102,7 @@ int cz_stop(const struct cz_config *cfg, const char *group,
 		cz_lock_release(&lk);
 		return cz_fail(err, ENOENT, "%s/%s is not set up", group, container);
 	}
-	r = cz_teardown(cfg, &lk, &st, st.complete, err);
+	r = cz_teardown(cfg, &lk, NULL, &st, st.complete, err);
 	cz_rundir_remove(cfg, group, &lk);
 	cz_lock_release(&lk);
 	cz_log(cfg, LOG_NOTICE, "stopped %s/%s (instance %d) for %s", group, container, (int)st.pid,

@@ -68,11 +68,15 @@ int cz_rundir_prepare(const char *rundir, bool quick, struct cz_error *err)
 	/* Every session: already a mount point (ours), nothing to do.  The
 	 * setup also makes it private again: cheap, and it repairs a run dir
 	 * someone made shared, without reading the mount table. */
-	if (quick && is_mount_root(rundir))
+	if (is_mount_root(rundir)) {
+		if (!quick && mount(NULL, rundir, NULL, MS_PRIVATE, NULL) < 0)
+			return cz_fail(err, errno, "run dir %s: make private: %m", rundir);
 		return 0;
+	}
 	r = mkdir_p(rundir, 0755);
 	if (r < 0)
 		return cz_fail(err, -r, "run dir %s: %s", rundir, strerror(-r));
+	/* Mount points are compared and made by canonical path. */
 	if (!realpath(rundir, real))
 		return cz_fail(err, errno, "run dir %s: %m", rundir);
 	fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -145,9 +149,8 @@ int cz_lock_take(const struct cz_config *cfg, const char *group,
 	snprintf(lockpath, sizeof lockpath, "%s/lock", lk->dir);
 	for (tries = 0; tries < 1000; tries++) {
 		if (create) {
-			r = mkdir_p(cfg->rundir, 0755);
-			if (r == 0)
-				r = make_dirs(cfg->rundir, group, lk->dir);
+			/* RUNDIR itself exists: cz_rundir_prepare made it. */
+			r = make_dirs(cfg->rundir, group, lk->dir);
 			if (r < 0)
 				return cz_fail(err, -r, "run dir %s: %s", lk->dir, strerror(-r));
 		}

@@ -95,7 +95,7 @@ static void clean_stale(const struct cz_config *cfg, struct cz_lock *lk, const s
 	       lk->container, (int)st->pid, !st->complete ? ", setup died" : same_boot ? ", no session left" : ", other boot");
 	/* stop only for an instance that ran; after a reboot its processes
 	 * and mounts are gone, but unbind still undoes the tree changes. */
-	if (cz_teardown(cfg, lk, st, st->complete && same_boot, &e) < 0)
+	if (cz_teardown(cfg, lk, NULL, st, st->complete && same_boot, &e) < 0)
 		cz_log(cfg, LOG_ERR, "%s", e.msg);
 }
 
@@ -154,7 +154,7 @@ static int open_locked(struct cz_session *s, struct cz_lock *lk, bool *setup, st
 		r = open_live(s, lk->dirfd, err);
 	if (r < 0) {
 		struct cz_error e2 = { 0 };
-		cz_teardown(&s->cfg, lk, &s->st, false, &e2);
+		cz_teardown(&s->cfg, lk, &s->g, &s->st, false, &e2);
 	}
 	return r;
 }
@@ -300,7 +300,7 @@ static int close_locked(struct cz_session *s, bool ran, struct cz_error *err)
 		return 0;
 	}
 	if (flock(s->reffd, LOCK_EX | LOCK_NB) == 0) {
-		r = cz_teardown(&s->cfg, &lk, &cur, ran, err);
+		r = cz_teardown(&s->cfg, &lk, &s->g, &cur, ran, err);
 		cz_rundir_remove(&s->cfg, s->g.group, &lk);
 		cz_log(&s->cfg, LOG_NOTICE, "tore down %s/%s (instance %d) after the last session of %s",
 		       s->g.group, s->g.container, (int)cur.pid, s->cfg.user ? s->cfg.user : "?");

@@ -38,7 +38,7 @@ static void progress(const struct cz_config *cfg, struct cz_lock *lk, struct cz_
 		cz_log(cfg, LOG_ERR, "%s", e.msg);
 }
 
-int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk,
+int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz_group *known,
 		const struct cz_state *state, bool ran, struct cz_error *err)
 {
 	struct cz_state st = *state;
@@ -47,9 +47,16 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk,
 	bool have_group, bound;
 	int r = 0;
 
-	have_group = cz_group_load(cfg, lk->group, lk->container, &g, &e) == 0;
-	if (!have_group)
-		cz_log(cfg, LOG_WARNING, "teardown without hooks: %s", e.msg);
+	/* The session's own reading of the group, or a fresh one. */
+	if (known) {
+		g = *known;
+		g.groupfd = g.treefd = -1;	/* not ours to close */
+		have_group = true;
+	} else {
+		have_group = cz_group_load(cfg, lk->group, lk->container, &g, &e) == 0;
+		if (!have_group)
+			cz_log(cfg, LOG_WARNING, "teardown without hooks: %s", e.msg);
+	}
 	bound = faccessat(lk->dirfd, CZ_BIND_MARKER, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 	if (have_group && ran && st.teardown < 1 && g.hook[CZ_HOOK_STOP]) {
 		progress(cfg, lk, &st, 1);
