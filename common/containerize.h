@@ -53,10 +53,19 @@ int cz_session_open(const struct cz_config *cfg, const char *group,
 		    const char *container, struct cz_session **out,
 		    struct cz_error *err);
 
+/* cz_session_open and cz_session_fork in one: the first session's setup
+ * process itself becomes the child (no pid namespace), one process fewer.
+ * Returns the child's pid in the parent (holding the session in *out), 0
+ * in the child (err->code set if it could not get inside: _exit(125)),
+ * -errno in the parent on failure. */
+pid_t cz_session_start(const struct cz_config *cfg, const char *group,
+		       const char *container, struct cz_session **out,
+		       struct cz_error *err);
+
 /* Fork a child that is fully inside the container: all its namespaces (a
  * pid namespace included: the child is in it), its cgroup, root and cwd /.
- * Returns the child's pid in the parent, 0 in the child, -errno on error
- * (in the parent, or in the child: then the child should _exit(125)). */
+ * Returns the child's pid in the parent, -errno on error there; 0 in the
+ * child, with err->code set if it could not get inside (_exit(125)). */
 pid_t cz_session_fork(struct cz_session *s, struct cz_error *err);
 
 /* Move the calling (single-threaded) process itself into the container's

@@ -135,8 +135,12 @@ int cz_hook_run_checked(const struct cz_hook_env *he, enum cz_hook h, const char
 void cz_describe_status(int status, char *buf, size_t len);
 
 /* ---- setup and teardown (setup.c, mounts.c, teardown.c) ---- */
+/* With command non-NULL (and no pid namespace), the setup process goes on
+ * to be the command: cz_setup returns CZ_SETUP_IN_CHILD in it, and its
+ * pid in *command in the parent once everything is pinned. */
+#define CZ_SETUP_IN_CHILD 1
 int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
-	     struct cz_state *st, struct cz_error *err);
+	     struct cz_state *st, pid_t *command, struct cz_error *err);
 /* In the new namespaces: propagation, standard mounts, pivot_root. */
 int cz_mount_propagation(enum cz_propagation p, const char *tree, struct cz_error *err);
 int cz_reopen_group(const struct cz_group *g, struct cz_error *err);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -119,7 +120,10 @@ static int open_live(struct cz_session *s, int dirfd, struct cz_error *err)
 	return 0;
 }
 
-static int open_locked(struct cz_session *s, struct cz_lock *lk, bool *setup, struct cz_error *err)
+/* command: NULL, or where the setup process that became the command
+ * (cz_session_start) leaves its pid. */
+static int open_locked(struct cz_session *s, struct cz_lock *lk, bool *setup, pid_t *command,
+		       struct cz_error *err)
 {
 	struct cz_error e = { 0 };
 	int r;
@@ -139,8 +143,10 @@ static int open_locked(struct cz_session *s, struct cz_lock *lk, bool *setup, st
 		cz_unpin_namespaces(lk);
 	}
 	*setup = true;
-	r = cz_setup(&s->cfg, &s->g, lk, &s->st, err);
-	if (r < 0)
+	if (s->g.nsflags & CLONE_NEWPID)
+		command = NULL;		/* PID 1 is the reaper, not the command */
+	r = cz_setup(&s->cfg, &s->g, lk, &s->st, command, err);
+	if (r < 0 || r == CZ_SETUP_IN_CHILD)
 		return r;
 	s->reffd = openat(lk->dirfd, "ref", O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (s->reffd < 0 || flock(s->reffd, LOCK_SH) < 0)
@@ -154,14 +160,19 @@ static int open_locked(struct cz_session *s, struct cz_lock *lk, bool *setup, st
 		r = open_live(s, lk->dirfd, err);
 	if (r < 0) {
 		struct cz_error e2 = { 0 };
+		if (command && *command > 0) {
+			kill(*command, SIGKILL);
+			waitpid(*command, NULL, 0);
+			*command = 0;
+		}
 		cz_teardown(&s->cfg, lk, &s->g, &s->st, false, &e2);
 	}
 	return r;
 }
 
-int cz_session_open(const struct cz_config *cfg, const char *group,
-		    const char *container, struct cz_session **out,
-		    struct cz_error *err)
+static int session_open(const struct cz_config *cfg, const char *group,
+			const char *container, struct cz_session **out, pid_t *command,
+			struct cz_error *err)
 {
 	struct cz_session *s = calloc(1, sizeof *s);
 	struct cz_lock lk;
@@ -190,7 +201,13 @@ int cz_session_open(const struct cz_config *cfg, const char *group,
 		session_free(s);
 		return r;
 	}
-	r = open_locked(s, &lk, &setup, err);
+	r = open_locked(s, &lk, &setup, command, err);
+	if (r == CZ_SETUP_IN_CHILD) {
+		/* The setup process, now the command: hold nothing. */
+		cz_lock_release(&lk);
+		*out = s;
+		return CZ_SETUP_IN_CHILD;
+	}
 	if (r < 0 && setup)
 		cz_rundir_remove(cfg, group, &lk);
 	cz_lock_release(&lk);
@@ -205,6 +222,32 @@ int cz_session_open(const struct cz_config *cfg, const char *group,
 	       group, container, (int)s->st.pid, cfg->user ? cfg->user : "?");
 	*out = s;
 	return 0;
+}
+
+int cz_session_open(const struct cz_config *cfg, const char *group,
+		    const char *container, struct cz_session **out,
+		    struct cz_error *err)
+{
+	return session_open(cfg, group, container, out, NULL, err);
+}
+
+pid_t cz_session_start(const struct cz_config *cfg, const char *group,
+		       const char *container, struct cz_session **out,
+		       struct cz_error *err)
+{
+	pid_t command = 0;
+	int r = session_open(cfg, group, container, out, &command, err);
+
+	if (r == CZ_SETUP_IN_CHILD)
+		return 0;
+	if (r < 0)
+		return r;
+	if (command > 0) {
+		/* Set up by a process that is now the command. */
+		session_close_fds(*out);
+		return command;
+	}
+	return cz_session_fork(*out, err);
 }
 
 /* setns into everything but the pid namespace (done by the caller before
@@ -248,9 +291,10 @@ pid_t cz_session_fork(struct cz_session *s, struct cz_error *err)
 		return cz_fail(err, e, "fork: %s", strerror(e));
 	}
 	if (pid == 0) {
-		int r = enter_namespaces(s, err);
+		/* A failure here is the child's: err->code says so. */
+		enter_namespaces(s, err);
 		session_close_fds(s);
-		return r < 0 ? r : 0;
+		return 0;
 	}
 	if (s->host_pid >= 0 && setns(s->host_pid, CLONE_NEWPID) < 0)
 		cz_log(&s->cfg, LOG_ERR, "returning to the host pid namespace: %m");

@@ -88,7 +88,8 @@ static int become(const struct cz_command *cmd, const char *shell, char ***envp)
 	return 0;
 }
 
-static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, const char *group_shell, int errfd)
+static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, const char *group_shell, int errfd,
+						  int gate)
 {
 	const char *shell = pick_shell(cmd->shell && cmd->shell[0] ? cmd->shell : group_shell);
 	const char *base = strrchr(shell, '/') ? strrchr(shell, '/') + 1 : shell;
@@ -96,6 +97,12 @@ static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, c
 	sigset_t none;
 	int e;
 
+	char go;
+
+	/* Not before the parent knows the setup was not interrupted. */
+	if (read(gate, &go, 1) != 1)
+		_exit(CZ_EXIT_FAIL);
+	close(gate);
 	set_signals(false);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -123,42 +130,18 @@ static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, c
 	_exit(e == ENOENT ? CZ_EXIT_NOTFOUND : CZ_EXIT_NOEXEC);
 }
 
-static int run_in_session(struct cz_session *s, const struct cz_command *cmd, const sigset_t *held)
+/* The command runs; we wait, forwarding signals, then end the session. */
+static int wait_command(struct cz_session *s, pid_t pid, int errfd, const char *what, const sigset_t *held)
 {
 	struct cz_error err = { 0 };
-	const char *what = cmd->argv && cmd->argv[0] ? cmd->argv[0] : "the shell";
-	int pipefd[2], status = 0, e = 0, ret;
-	pid_t pid;
+	int status = 0, e = 0, ret;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		cz_errx("pipe: %s", strerror(errno));
-		cz_session_close(s, &err);
-		return CZ_EXIT_FAIL;
-	}
+	child_pid = pid;
 	set_signals(true);
 	sigprocmask(SIG_UNBLOCK, held, NULL);
-	pid = cz_session_fork(s, &err);
-	if (pid == 0) {
-		if (err.code) {
-			cz_errx("%s", err.msg);
-			_exit(CZ_EXIT_FAIL);
-		}
-		close(pipefd[0]);
-		child_exec(cmd, cz_session_shell(s), pipefd[1]);
-	}
-	close(pipefd[1]);
-	if (pid < 0) {
-		sigprocmask(SIG_BLOCK, held, NULL);
-		cz_errx("%s", err.msg);
-		close(pipefd[0]);
-		set_signals(false);
-		cz_session_close(s, &err);
-		return CZ_EXIT_FAIL;
-	}
-	child_pid = pid;
-	if (read(pipefd[0], &e, sizeof e) != (ssize_t)sizeof e)
+	if (read(errfd, &e, sizeof e) != (ssize_t)sizeof e)
 		e = 0;
-	close(pipefd[0]);
+	close(errfd);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	sigprocmask(SIG_BLOCK, held, NULL);
@@ -170,7 +153,6 @@ static int run_in_session(struct cz_session *s, const struct cz_command *cmd, co
 		ret = 128 + WTERMSIG(status);
 	else
 		ret = WEXITSTATUS(status);
-	err.code = 0;
 	if (cz_session_close(s, &err) < 0)
 		cz_errx("%s", err.msg);
 	return ret;
@@ -197,28 +179,58 @@ static int held_signal(const sigset_t *held)
 int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *container,
 		     const struct cz_command *cmd)
 {
+	const char *what = cmd->argv && cmd->argv[0] ? cmd->argv[0] : "the shell";
 	struct cz_error err = { 0 };
 	struct cz_session *s;
 	sigset_t held;
+	int pipefd[2], gate[2], sig, ret;
 	size_t i;
-	int ret, sig;
+	pid_t pid;
 
 	sigemptyset(&held);
 	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
 		sigaddset(&held, forwarded[i]);
 	sigprocmask(SIG_BLOCK, &held, NULL);
-	if (cz_session_open(&fe->cfg, group, container, &s, &err) < 0) {
+	/* exec's errno comes back through it (126/127 and the message). */
+	if (pipe2(pipefd, O_CLOEXEC) < 0 || pipe2(gate, O_CLOEXEC) < 0) {
+		cz_errx("pipe: %s", strerror(errno));
+		return CZ_EXIT_FAIL;
+	}
+	pid = cz_session_start(&fe->cfg, group, container, &s, &err);
+	if (pid == 0) {
+		if (err.code) {
+			cz_errx("%s", err.msg);
+			_exit(CZ_EXIT_FAIL);
+		}
+		close(pipefd[0]);
+		close(gate[1]);
+		child_exec(cmd, cz_session_shell(s), pipefd[1], gate[0]);
+	}
+	close(pipefd[1]);
+	close(gate[0]);
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(gate[1]);
 		cz_errx("%s", err.msg);
 		sig = held_signal(&held);
 		return sig ? 128 + sig : CZ_EXIT_FAIL;
 	}
 	sig = held_signal(&held);
 	if (sig) {
+		/* Interrupted while the container was set up: the command
+		 * never runs (the gate stays shut). */
+		close(gate[1]);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		close(pipefd[0]);
 		if (cz_session_abort(s, &err) < 0)
 			cz_errx("%s", err.msg);
 		return 128 + sig;
 	}
-	ret = run_in_session(s, cmd, &held);
+	if (write(gate[1], "g", 1) != 1)
+		cz_errx("gate: %s", strerror(errno));
+	close(gate[1]);
+	ret = wait_command(s, pid, pipefd[0], what, &held);
 	sig = held_signal(&held);
 	return sig ? 128 + sig : ret;
 }

@@ -118,17 +118,20 @@ assert_eq "" "$left" "no process left in any instance cgroup of the group"
 
 nb=$(hook_count bind) ns=$(hook_count stop) nu=$(hook_count unbind)
 diag "hooks: bind $nb, stop $ns, unbind $nu"
-assert_eq "$nb" "$nu" "as many unbind as bind runs"
+# unbind runs once bind was started, even if the setup was killed before the
+# bind hook wrote its first line: so unbind may exceed the logged binds (by
+# the setups killed in that window), never the other way round.
+if [ "$nu" -ge "$nb" ]; then pass "every bind run has its unbind"; else fail "every bind run has its unbind" "bind $nb unbind $nu"; fi
 if [ "$ns" -le "$nb" ]; then pass "no more stop than bind runs"; else fail "no more stop than bind runs" "bind $nb stop $ns"; fi
 # per instance: the hook log names CONTAINERIZE_PID
 awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^P=/) { p = substr($i, 3); c[p] = 1; n[$1 " " p]++ } }
 	END { for (p in c) {
 		b = n["bind " p] + 0; s = n["stop " p] + 0; u = n["unbind " p] + 0
-		if (u != (b > 0) || b > 1) print "instance " p ": bind " b ", unbind " u
+		if (u > 1 || b > 1 || (b > 0 && u != 1)) print "instance " p ": bind " b ", unbind " u
 		if (s > 1) print "instance " p ": stop " s } }' "$HOOKLOG" | sort >"$T/per-instance"
-if [ ! -s "$T/per-instance" ]; then pass "per instance: unbind once iff bind ran, stop at most once"
+if [ ! -s "$T/per-instance" ]; then pass "per instance: unbind at most once and always after a bind, stop at most once"
 else
-	fail "per instance: unbind once iff bind ran, stop at most once" "$(head -20 "$T/per-instance")" \
+	fail "per instance: unbind at most once and always after a bind, stop at most once" "$(head -20 "$T/per-instance")" \
 		"($(wc -l <"$T/per-instance") instances; their hook log lines, with line numbers:)" \
 		"$(for p in $(awk '{ print $2 }' "$T/per-instance" | tr -d : | sort -u | head -5); do
 			grep -n "P=$p " "$HOOKLOG" | sed 's/ T=[^ ]*//; s/ C=.*//; s|'"$TREE"'|TREE|'; done)"
