@@ -135,36 +135,62 @@ static void kill_procs(const char *path)
 	}
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* populated from an open cgroup.events, re-reading it (which also re-arms
+ * poll: kernfs reports POLLPRI until the file is read again). */
+static int events_populated(int fd)
+{
+	char buf[256];
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	const char *p;
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	p = strstr(buf, "populated ");
+	return p ? p[10] == '1' : -EINVAL;
+}
+
 /* Kill everything in the cgroup, wait until it is empty, remove it and
  * whatever empty parents up to the cgroup2 mount. */
 int cz_cgroup_kill(const char *path, struct cz_error *err)
 {
 	char file[PATH_MAX + 32], killfile[PATH_MAX + 32], mnt[PATH_MAX];
+	long long deadline, resent;
 	struct pollfd pfd;
-	int r, i;
+	int r;
 
 	if (!path[0])
 		return 0;
-	r = cgroup_populated(path);
-	if (r == -ENOENT)
-		return 0;
-	snprintf(killfile, sizeof killfile, "%s/cgroup.kill", path);
-	if (r != 0 && cz_write_file(killfile, "1") < 0)
-		kill_procs(path);
 	snprintf(file, sizeof file, "%s/cgroup.events", path);
 	pfd.fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (pfd.fd < 0)
+		return errno == ENOENT ? 0 : cz_fail(err, errno, "%s: %m", file);
 	pfd.events = POLLPRI;
-	/* Dying processes leave within milliseconds; bound the wait at 10 s. */
-	for (i = 0; i < 1000 && (r = cgroup_populated(path)) == 1; i++) {
-		if (i % 100 == 99 && cz_write_file(killfile, "1") < 0)
-			kill_procs(path);
-		if (pfd.fd >= 0)
-			poll(&pfd, 1, 10);
-		else
-			nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	snprintf(killfile, sizeof killfile, "%s/cgroup.kill", path);
+	r = events_populated(pfd.fd);
+	if (r == 1 && cz_write_file(killfile, "1") < 0)
+		kill_procs(path);
+	/* Dying processes leave within milliseconds; give up after 10 s. */
+	deadline = now_ms() + 10000;
+	resent = now_ms();
+	while ((r = events_populated(pfd.fd)) == 1 && now_ms() < deadline) {
+		/* Anything that got in meanwhile (a fork racing the kill). */
+		if (now_ms() - resent >= 100) {
+			if (cz_write_file(killfile, "1") < 0)
+				kill_procs(path);
+			resent = now_ms();
+		}
+		poll(&pfd, 1, 100);
 	}
-	if (pfd.fd >= 0)
-		close(pfd.fd);
+	close(pfd.fd);
 	if (r == 1)
 		return cz_fail(err, EBUSY, "cgroup %s: processes left after SIGKILL", path);
 	if (rmdir(path) < 0 && errno != ENOENT)
