@@ -4,9 +4,12 @@
  * stale state that the next run recognises.
  *
  * The child stays in our process group, so the terminal's signals (Ctrl-C)
- * reach it directly; signals sent to us with kill(2) are forwarded.  One
- * that the terminal sent (si_code SI_KERNEL) is not forwarded: the child
- * already has it, and must get it once. */
+ * reach it directly; signals sent to us with kill(2) are forwarded.  A
+ * SIGINT or SIGQUIT that the terminal sent (si_code SI_KERNEL) is not: the
+ * whole foreground group got it, the child included, and must get it once.
+ * A hangup is different: the kernel sends SIGHUP to the session leader
+ * only (tty_signal_session_leader), which we are as a login shell, so it
+ * is always passed on. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -29,7 +32,9 @@ static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGU
 static void forward(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
-	if (child_pid > 0 && si->si_code != SI_KERNEL && si->si_pid != child_pid)
+	bool from_keyboard = si->si_code == SI_KERNEL && (sig == SIGINT || sig == SIGQUIT);
+
+	if (child_pid > 0 && !from_keyboard && si->si_pid != child_pid)
 		kill(child_pid, sig);
 }
 
