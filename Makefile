@@ -34,7 +34,7 @@ ifeq ($(SANITIZE),1)
 # ASan/UBSan for the programs and tests.  The PAM module is loaded into
 # uninstrumented programs (sshd, su), where the ASan runtime cannot come
 # first: it is built from a plain copy of the library.
-HARDEN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -fPIE
+HARDEN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -fPIE -DCZ_SANITIZE
 SANLD   := -fsanitize=address,undefined
 endif
 OPT     ?= -O2 -g
