@@ -158,11 +158,11 @@ static int events_populated(int fd)
 	return p ? p[10] == '1' : -EINVAL;
 }
 
-/* Kill everything in the cgroup, wait until it is empty, remove it and
- * whatever empty parents up to the cgroup2 mount. */
+/* Kill everything in the cgroup, wait until it is empty, remove it (its
+ * parent, the group's <cgroup-name>, stays, as a systemd slice does). */
 int cz_cgroup_kill(const char *path, struct cz_error *err)
 {
-	char file[PATH_MAX + 32], killfile[PATH_MAX + 32], mnt[PATH_MAX];
+	char file[PATH_MAX + 32], killfile[PATH_MAX + 32];
 	long long deadline, resent;
 	struct pollfd pfd;
 	int r;
@@ -195,14 +195,7 @@ int cz_cgroup_kill(const char *path, struct cz_error *err)
 		return cz_fail(err, EBUSY, "cgroup %s: processes left after SIGKILL", path);
 	if (rmdir(path) < 0 && errno != ENOENT)
 		return cz_fail(err, errno, "removing cgroup %s: %m", path);
-	if (cz_cgroup_mount(mnt, sizeof mnt) == 0 && strncmp(path, mnt, strlen(mnt)) == 0) {
-		char dir[PATH_MAX], *slash;
-		snprintf(dir, sizeof dir, "%s", path);
-		while ((slash = strrchr(dir, '/')) && (size_t)(slash - dir) > strlen(mnt)) {
-			*slash = '\0';
-			if (rmdir(dir) < 0)
-				break;	/* EBUSY: another instance lives there */
-		}
-	}
+	/* The parent (<cgroup-name>) stays, as a systemd slice does: removing
+	 * and making it again on every start costs two cgroup operations. */
 	return 0;
 }
