@@ -178,14 +178,12 @@ static void setup_undo(const struct cz_config *cfg, struct cz_group *g, struct c
 	unlinkat(lk->dirfd, CZ_BIND_MARKER, 0);
 }
 
-int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
-	     struct cz_state *st, pid_t *command, struct cz_error *err)
+/* Host side, before the namespaces exist: the state (naming the cgroup)
+ * first, then the cgroup, then, for shared propagation, the tree's bind. */
+static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
+		   struct cz_state *st, struct cz_error *err)
 {
-	int up[2] = { -1, -1 }, down[2] = { -1, -1 }, cgfd = -1, r, status;
-	struct setup_msg m = { 0 };
-	struct setup_child c;
-	pid_t pid;
-	ssize_t n;
+	int r;
 
 	memset(st, 0, sizeof *st);
 	st->pid = getpid();
@@ -201,25 +199,77 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 	/* The cgroup's name is known before it exists: record it first, so
 	 * that a crash from here on leaves state naming what to clean. */
 	r = cz_cgroup_path(g->cgroup_name, st->pid, st->cgroup, sizeof st->cgroup, err);
-	if (r < 0)
-		return r;
-	r = cz_state_write(lk, st, err);
+	if (r == 0)
+		r = cz_state_write(lk, st, err);
 	if (r < 0)
 		return r;
 	r = cz_cgroup_create(st->cgroup, err);
+	if (r == 0 && g->prop == CZ_PROP_SHARED)
+		r = cz_share_tree(g, err);
 	if (r < 0)
-		goto undo;
-	if (g->prop == CZ_PROP_SHARED && (r = cz_share_tree(g, err)) < 0)
-		goto undo;
+		setup_undo(cfg, g, lk, st, false);
+	return r;
+}
+
+/* The session's side of the handshake: wait for READY, pin the namespaces
+ * from here (the host), let the setup process go on. */
+static int handshake(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
+		     struct cz_state *st, pid_t pid, int up, int down, pid_t *command,
+		     struct cz_error *err)
+{
+	struct setup_msg m = { 0 };
+	ssize_t n = cz_read_all(up, &m, sizeof m);
+	int r, status;
+
+	if (n != (ssize_t)sizeof m || m.type != MSG_READY) {
+		if (n == (ssize_t)sizeof m && m.type == MSG_ERROR)
+			r = cz_fail(err, m.code ? -m.code : EIO, "%s", m.text);
+		else
+			r = cz_fail(err, EIO, "the setup process died");
+		close(down);
+		waitpid(pid, &status, 0);
+		setup_undo(cfg, g, lk, st, n == (ssize_t)sizeof m ? m.bind_started : g->hook[CZ_HOOK_BIND]);
+		return r;
+	}
+	r = cz_pin_namespaces(lk, pid, g->nsflags, err);
+	if (r == 0 && cz_write_all(down, "g", 1) != 1)
+		r = cz_fail(err, EIO, "the setup process died");
+	close(down);
+	if (r < 0 && command)
+		kill(pid, SIGKILL);	/* it must not go on to be the command */
+	if (r < 0 || (!(g->nsflags & CLONE_NEWPID) && !command)) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			r = cz_fail(err, EIO, "the setup process failed");
+	}
+	if (r < 0) {
+		setup_undo(cfg, g, lk, st, m.bind_started);
+		return r;
+	}
+	if (command)
+		*command = pid;
+	return 0;
+}
+
+int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
+	     struct cz_state *st, pid_t *command, struct cz_error *err)
+{
+	int up[2] = { -1, -1 }, down[2] = { -1, -1 }, cgfd, r;
+	struct setup_child c;
+	pid_t pid;
+
+	r = prepare(cfg, g, lk, st, err);
+	if (r < 0)
+		return r;
 	cgfd = open(st->cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cgfd < 0 || pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0) {
 		r = cz_fail(err, errno, "setup: %m");
-		goto undo;
-	}
-	pid = cz_clone(CLONE_NEWNS | (uint64_t)g->nsflags, cgfd);
-	if (pid < 0) {
-		r = cz_fail(err, errno, "creating the namespaces: %m");
-		goto undo;
+		pid = -1;
+	} else {
+		pid = cz_clone(CLONE_NEWNS | (uint64_t)g->nsflags, cgfd);
+		if (pid < 0)
+			r = cz_fail(err, errno, "creating the namespaces: %m");
 	}
 	if (pid == 0) {
 		close(up[0]);
@@ -232,53 +282,21 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 		close(cgfd);
 		return CZ_SETUP_IN_CHILD;
 	}
-	close(up[1]);
-	close(down[0]);
-	up[1] = down[0] = -1;
-	n = cz_read_all(up[0], &m, sizeof m);
-	if (n != (ssize_t)sizeof m || m.type != MSG_READY) {
-		if (n == (ssize_t)sizeof m && m.type == MSG_ERROR)
-			r = cz_fail(err, m.code ? -m.code : EIO, "%s", m.text);
-		else
-			r = cz_fail(err, EIO, "the setup process died");
-		close(down[1]);
-		down[1] = -1;
-		waitpid(pid, &status, 0);
-		setup_undo(cfg, g, lk, st, n == (ssize_t)sizeof m ? m.bind_started : g->hook[CZ_HOOK_BIND]);
-		goto out;
-	}
-	r = cz_pin_namespaces(lk, pid, g->nsflags, err);
-	if (r == 0 && cz_write_all(down[1], "g", 1) != 1)
-		r = cz_fail(err, EIO, "the setup process died");
-	close(down[1]);
-	down[1] = -1;
-	if (r < 0 && command) {
-		/* Pinning failed: the child must not go on to the command. */
-		kill(pid, SIGKILL);
-	}
-	if (r < 0 || (!(g->nsflags & CLONE_NEWPID) && !command)) {
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-			r = cz_fail(err, EIO, "the setup process failed");
-	}
-	if (r == 0 && command)
-		*command = pid;
-	if (r < 0) {
-		setup_undo(cfg, g, lk, st, m.bind_started);
-		goto out;
-	}
-	goto out;
-undo:
-	setup_undo(cfg, g, lk, st, false);
-out:
 	if (cgfd >= 0)
 		close(cgfd);
-	for (int i = 0; i < 2; i++) {
-		if (up[i] >= 0)
-			close(up[i]);
-		if (down[i] >= 0)
-			close(down[i]);
+	if (up[1] >= 0)
+		close(up[1]);
+	if (down[0] >= 0)
+		close(down[0]);
+	if (pid > 0) {
+		r = handshake(cfg, g, lk, st, pid, up[0], down[1], command, err);
+		down[1] = -1;	/* closed by handshake */
+	} else {
+		setup_undo(cfg, g, lk, st, false);
 	}
+	if (up[0] >= 0)
+		close(up[0]);
+	if (down[1] >= 0)
+		close(down[1]);
 	return r;
 }
