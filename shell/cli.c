@@ -176,5 +176,7 @@ int cz_cli_main(int argc, char **argv)
 		cz_errx("missing %s (try --help)", argc - i == 0 ? "GROUP and CONTAINER" : "CONTAINER");
 		return CZ_EXIT_FAIL;
 	}
-	return do_run(&fe, argv[i], argv[i + 1], argv + i + 2);
+	i = do_run(&fe, argv[i], argv[i + 1], argv + i + 2);
+	cz_frontend_free(&fe);
+	return i;
 }

@@ -108,3 +108,12 @@ int cz_frontend_init(struct cz_frontend *fe, const char *ident)
 	}
 	return 0;
 }
+
+void cz_frontend_free(struct cz_frontend *fe)
+{
+	extern char **environ;
+
+	if (fe->caller_env != environ)
+		free(fe->caller_env);
+	fe->caller_env = NULL;
+}

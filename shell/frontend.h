@@ -31,6 +31,7 @@ struct cz_frontend {
  * privileges when ruid != euid) and clears the environment.  Returns -1
  * after printing an error if that fails. */
 int cz_frontend_init(struct cz_frontend *fe, const char *ident);
+void cz_frontend_free(struct cz_frontend *fe);
 
 /* What runs inside. */
 struct cz_command {

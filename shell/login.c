@@ -65,6 +65,7 @@ int cz_login_main(int argc, char **argv)
 	cmd.as = &id;
 	cmd.env = fe.caller_env;
 	r = cz_enter_and_run(&fe, rule.group, rule.container, &cmd);
+	cz_frontend_free(&fe);
 	cz_identity_free(&id);
 	return r;
 }

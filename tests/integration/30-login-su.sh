@@ -53,6 +53,13 @@ assert_contains "$out" "setgid0 failed" "setgid(0) fails inside"
 assert_contains "$out" "setgroups failed" "setgroups fails inside"
 assert_contains "$out" "ids $UID_ $UID_ $GID_ $GID_" "real and effective ids are the user's"
 
+# --- the privileged containerize-shell process above the user's shell is out of the user's reach
+run su_ - "$U" -c 'p=$PPID; readlink /proc/$p/exe >/dev/null 2>&1 && echo can-readlink-exe
+	ls /proc/$p/fd >/dev/null 2>&1 && echo can-list-fds; cat /proc/$p/environ >/dev/null 2>&1 && echo can-read-environ
+	grep "^Uid:" /proc/$p/status'
+assert_match "$out" $'^Uid:\t[0-9]+\t0\t0\t0$' "control: the shell's parent is the privileged containerize-shell"
+assert_not_contains "$out" "can-" "the user cannot inspect it (/proc/PID/exe, fd, environ: not ptrace-readable)"
+
 # --- exit status is the shell's
 run su_ - "$U" -c 'exit 7'
 assert_eq 7 "$status" "su - user -c 'exit 7': exit status 7"
@@ -60,6 +67,10 @@ run su_ - "$U" -c 'kill -TERM $$'
 assert_match "$status" '^(143|1)$' "a shell killed by SIGTERM: 143 (su reports 143 or 1)"
 run su_ - "$U" -c 'no-such-command-cztest'
 assert_eq 127 "$status" "a command not found inside: 127"
+run as_user "$U" "$CZS" -c 'kill -TERM $$'
+assert_eq 143 "$status" "containerize-shell -c, the shell killed by SIGTERM: 128+15"
+run su_ - "$U" -c $'echo "a  b"\nprintf "%s|" "$HOME" \'q\'"\'"\'x\'; echo'
+assert_eq "a  b"$'\n'"$UHOME|q'x|" "$out" "a multi-line -c COMMAND with quotes reaches the shell intact"
 
 # --- plain (non-login) su user -c CMD: containerize-shell called without a leading '-'
 run su_ "$U" -c 'cat /cz-marker; id -u'
@@ -76,8 +87,9 @@ assert_eq "$UID_"$'\n'"inside-tree"$'\n'"z=-bash"$'\n'"is-login" "$out" \
 # control first: on the host, as the user, TIOCSTI works on this kernel
 ctl=$(timeout -k 5 20 script -qec "setpriv --reuid=$U --regid=$GID_ --init-groups $T/ttyinject" /dev/null </dev/null | tr -d '\r')
 assert_contains "$ctl" "TIOCSTI ok" "control: TIOCSTI works for the user on the host (so the next check means something)"
-exec 8< <(printf '%s\n' 'tty; test -t 0 && echo is-a-tty' 'echo "ZZ$((6*7))ZZ"' '/usr/local/bin/cz-ttyinject' 'exit 0'; sleep 25)
+exec 8< <(printf '%s\n' 'tty; test -t 0 && echo is-a-tty' 'echo "ZZ$((6*7))ZZ"' '/usr/local/bin/cz-ttyinject' 'exit 0'; exec sleep 25)
 feeder=$!
+track_pid "$feeder"
 out=$(timeout -k 5 30 script -qec "su - $U" /dev/null <&8 | tr -d '\r')
 status=$?
 exec 8<&-
@@ -152,6 +164,32 @@ for i in $(seq 100); do
 done
 assert_eq "" "$left" "the process left behind was killed at teardown"
 assert_eq "$(hook_count bind)" "$(hook_count unbind)" "and the container was torn down"
+
+# --- the terminal goes away (hangup) while containerize-shell is its controlling process, as
+# under sshd with a pty: the session ends and the container is torn down
+rm -f "$TREE$UHOME/h-ready"
+script -qec "setpriv --reuid=$U --regid=$GID_ --init-groups $CZS -c 'touch ~/h-ready; sleep 60'" /dev/null \
+	</dev/null >/dev/null 2>&1 &
+sp=$!
+track_pid "$sp"
+if wait_file "$TREE$UHOME/h-ready" 10; then
+	kill -KILL "$sp"
+	wait "$sp" 2>/dev/null
+	for i in $(seq 100); do
+		left=$(for p in $(pgrep -u "$UID_"); do alive "$p" && echo "$p"; done)
+		[ -z "$left" ] && [ "$(hook_count bind)" = "$(hook_count unbind)" ] && break
+		sleep 0.1
+	done
+	assert_eq "" "$left" "terminal hangup: the session's processes ended"
+	assert_eq "$(hook_count bind)" "$(hook_count unbind)" "terminal hangup: the container was torn down"
+	if [ -n "$left" ]; then # do not let this failure spill into the checks below
+		# shellcheck disable=SC2086
+		kill -KILL $left
+		for i in $(seq 100); do [ "$(hook_count bind)" = "$(hook_count unbind)" ] && break; sleep 0.1; done
+	fi
+else
+	fail "the session to hang up started"
+fi
 
 # --- SIGKILL of the containerize-shell process itself: nothing stuck, the next login works
 rm -f "$TREE$UHOME/k-ready"

@@ -20,6 +20,10 @@ make_user pam || bail "make_user"
 U=$NEW_USER UID_=$NEW_UID
 make_user nomap || bail "make_user"
 V=$NEW_USER
+make_unix_group pamteam
+TEAM=$NEW_GROUP
+MAKE_USER_GROUPS=$TEAM make_user member || bail "make_user"
+M=$NEW_USER MUID=$NEW_UID
 make_container g "$U"
 echo "own-$U" >"$CONTAINERIZE_TREES/g/$U/cz-marker"
 set_map "$U g c"
@@ -111,6 +115,15 @@ chmod 644 "$S/etc/peruser.conf"
 svc peruser "conf=$S/etc/peruser.conf"
 run pt peruser "$U" cat /cz-marker
 assert_eq $'open PAM_SUCCESS\nmarker yes\nown-'"$U" "$(sed -n 1,3p "$T/run.out")" "a map rule with %u: the user's own container"
+
+printf '@%s g c\n' "$TEAM" >"$S/etc/team.conf"
+chmod 644 "$S/etc/team.conf"
+svc team "conf=$S/etc/team.conf"
+run pt team "$M" id -u
+assert_eq $'open PAM_SUCCESS\nmarker yes\n'"$MUID" "$(sed -n 1,3p "$T/run.out")" "an @group rule matches a supplementary group's member"
+probe probe-team "conf=$S/etc/team.conf"
+run pt probe-team "$U" true
+assert_eq "open PAM_AUTH_ERR" "$(head -n 1 "$T/run.out")" "an @group rule does not match a non-member (PAM_IGNORE)"
 
 # --- trees= and rundir=
 mkdir -p "$S/trees2" && chmod 755 "$S/trees2"

@@ -13,8 +13,15 @@ setuid_fixture
 [ "$PAM_BUILT" = yes ] || bail "pam_containerize.so builds" "$(tail -n 30 "$S/build.log")"
 make_user pamssh /bin/bash || bail "make_user"
 U=$NEW_USER UID_=$NEW_UID GID_=$NEW_GID UHOME=$NEW_HOME
-set_map "$U g c"
+make_user pamunmap /bin/bash || bail "make_user"
+V=$NEW_USER
+make_user pammiss /bin/bash || bail "make_user"
+X=$NEW_USER
+set_map "$U g c
+$X g nosuchcontainer"
 sshd_authorize "$U"
+sshd_authorize "$V"
+sshd_authorize "$X"
 sshd_start "$(pam_stack_module "conf=$CZMAP")" || bail "sshd starts"
 mounts_snapshot >"$T/before"
 
@@ -41,12 +48,26 @@ assert_clean g c "$T/before"
 run sshc "$U" 'exit 9'
 assert_eq 9 "$status" "ssh user 'exit 9': exit status 9"
 
+# --- unmapped: an ordinary host login; mapped to a missing container: no session at all
+run sshc "$V" 'test -e /cz-marker && echo in-tree; echo host-login'
+assert_eq "0:host-login" "$status:$out" "unmapped user: ssh works, on the host"
+b0=$(hook_count bind)
+run sshc "$X" "touch '$T/ran-on-host'; echo ran"
+assert_ne 0 "$status" "user mapped to a missing container: ssh CMD fails"
+assert_not_contains "$out" "ran" "user mapped to a missing container: the command did not run"
+assert_no_file "$T/ran-on-host" "user mapped to a missing container: nothing ran on the host"
+out=$(sshc "$X" -tt "touch '$T/ran-on-host'" </dev/null 2>&1)
+assert_no_file "$T/ran-on-host" "user mapped to a missing container: no pty shell either"
+assert_eq "$b0" "$(hook_count bind)" "user mapped to a missing container: nothing set up"
+
 # --- ssh -tt with a pty
-out=$(sshc "$U" -tt 'tty; cat /cz-marker; id -u' </dev/null 2>&1 | tr -d '\r')
+out=$(sshc "$U" -tt 'tty; cat /cz-marker; id -u; stat -c "owner=%U" "$(tty)"' </dev/null 2>&1 | tr -d '\r')
 assert_match "$out" '^/dev/pts/[0-9]+$' "ssh -tt CMD: a pty"
 assert_contains "$out" "inside-tree"$'\n'"$UID_" "ssh -tt CMD: inside, as the user"
-exec 8< <(printf '%s\n' 'echo "ZZ$((6*7))ZZ $(id -u)"' 'cat /cz-marker' 'tty' 'exit'; sleep 25)
+assert_contains "$out" "owner=$U" "ssh -tt CMD: the pty belongs to the user"
+exec 8< <(printf '%s\n' 'echo "ZZ$((6*7))ZZ $(id -u)"' 'cat /cz-marker' 'tty' 'exit'; exec sleep 25)
 feeder=$!
+track_pid "$feeder"
 out=$(sshc "$U" -tt <&8 2>&1 | tr -d '\r')
 exec 8<&-
 kill "$feeder" 2>/dev/null
@@ -130,7 +151,8 @@ if wait_file "$TREE$UHOME/k-ready" 15; then
 	assert_eq 1 "$(printf '%s\n' "$mon" | grep -c .)" "one sshd monitor for the one live connection"
 	kill -KILL $mon 2>/dev/null
 	run sshc "$U" 'cat /cz-marker; id -u'
-	assert_eq "0:inside-tree"$'\n'"$UID_" "$status:$out" "with the monitor SIGKILLed, the next login works at once"
+	assert_eq "0:inside-tree"$'\n'"$UID_" "$status:$out" "with the monitor SIGKILLed, the next login works at once" ||
+		diag "stderr: $err" "sshd log: $(tail -n 15 "$SSHD_LOG")"
 	wait_exit "$k" 20
 	assert_ne timeout "$status" "the killed session's client ended"
 	for i in $(seq 100); do
@@ -140,7 +162,8 @@ if wait_file "$TREE$UHOME/k-ready" 15; then
 	done
 	assert_eq "" "$left" "the killed session's processes ended"
 	run sshc "$U" 'cat /cz-marker'
-	assert_eq "0:inside-tree" "$status:$out" "a login after the killed session's processes are gone works"
+	assert_eq "0:inside-tree" "$status:$out" "a login after the killed session's processes are gone works" ||
+		diag "stderr: $err" "sshd log: $(tail -n 15 "$SSHD_LOG")" "--list: $(cz --list 2>&1)"
 	wait_torn_down "$(hook_count bind)"
 	assert_eq "$(hook_count bind)" "$(hook_count unbind)" "after the killed session: every setup had its teardown"
 else

@@ -19,8 +19,7 @@ V=$NEW_USER VHOME=$NEW_HOME
 set_map "$U g c"
 sums_before=$(sha256sum /etc/pam.d/su-l /etc/pam.d/runuser-l)
 for f in /etc/pam.d/su-l /etc/pam.d/runuser-l; do
-	backup_file "$f" || bail "backup $f"
-	printf 'session required %s conf=%s\n' "$PAMMOD" "$CZMAP" >>"$f"
+	append_line "$f" "session required $PAMMOD conf=$CZMAP" || bail "append to $f"
 done
 mounts_snapshot >"$T/before"
 
@@ -44,11 +43,23 @@ assert_clean g c "$T/before"
 run timeout -k 5 30 su - "$U" -c 'exit 6'
 assert_eq 6 "$status" "su - user -c 'exit 6': 6"
 
+# --- nothing of the module's (host root, run dir, locks) reaches the user's shell
+# (su and runuser pass their descriptors on: start them with only 0 1 2)
+closefds() ( # in a subshell: the script's own descriptor (255) must stay open out here
+	for f in /proc/$BASHPID/fd/*; do f=${f##*/}; [ "$f" -gt 2 ] && eval "exec $f>&-"; done
+	exec "$@"
+)
+run closefds timeout -k 5 30 su - "$U" -c 'ls /proc/self/fd | xargs'
+assert_eq "0 1 2 3" "$out" "su - user: the shell has only 0 1 2 (3 is ls's own)"
+run closefds timeout -k 5 30 runuser -l "$U" -c 'ls /proc/self/fd | xargs'
+assert_eq "0 1 2 3" "$out" "runuser -l user: the shell has only 0 1 2 (3 is ls's own)"
+
 # --- interactive su - user, stdin; and with a terminal
 run bash -c 'printf "%s\n" "cat /cz-marker" "id -u" "exit 4" | timeout -k 5 30 su - "$1"' _ "$U"
 assert_eq "4:inside-tree"$'\n'"$UID_" "$status:$out" "interactive su - user: commands from stdin run inside, as the user"
-exec 8< <(printf '%s\n' 'echo "ZZ$((6*7))ZZ $(id -u)"' 'cat /cz-marker' 'tty' 'exit'; sleep 25)
+exec 8< <(printf '%s\n' 'echo "ZZ$((6*7))ZZ $(id -u)"' 'cat /cz-marker' 'tty' 'exit'; exec sleep 25)
 feeder=$!
+track_pid "$feeder"
 out=$(timeout -k 5 30 script -qec "su - $U" /dev/null <&8 | tr -d '\r')
 exec 8<&-
 kill "$feeder" 2>/dev/null
@@ -109,8 +120,8 @@ assert_no_file "$T/ran-on-host" "mapped to a missing container: runuser ran noth
 assert_eq "$b0" "$(hook_count bind)" "mapped to a missing container: nothing set up"
 
 # --- the PAM files come back byte-identical
-restore_file /etc/pam.d/su-l
-restore_file /etc/pam.d/runuser-l
+_remove_line /etc/pam.d/su-l "session required $PAMMOD conf=$CZMAP"
+_remove_line /etc/pam.d/runuser-l "session required $PAMMOD conf=$CZMAP"
 assert_eq "$sums_before" "$(sha256sum /etc/pam.d/su-l /etc/pam.d/runuser-l)" "su-l and runuser-l restored byte-identical"
 assert_clean g c "$T/before"
 done_testing

@@ -7,7 +7,8 @@
 #
 #   setuid_area            makes that area, $S, removed at exit (containers in it stopped first)
 #   setuid_build DIR       builds DIR/bin/containerize-shell (4755 root) + DIR/bin/containerize,
-#                          DIR/lib/pam_containerize.so (when the module builds) with
+#                          DIR/lib/pam_containerize.so (when the module builds; never with
+#                          sanitizers, which sshd/su could not load) with
 #                          TREES=DIR/trees RUNDIR=DIR/run SYSCONFDIR=DIR/etc; the map file is
 #                          DIR/etc/containerize.conf (root, 644, empty). Then points tap.sh's
 #                          helpers at that build: CZ, CONTAINERIZE_TREES/RUNDIR/CONF (root's
@@ -67,9 +68,19 @@ setuid_build() {
 	fi
 	install -m 4755 -o root -g root "$d/src/shell/containerize-shell" "$d/bin/containerize-shell" || return 1
 	ln -sfn containerize-shell "$d/bin/containerize"
-	if [ -f "$d/src/pam_containerize/pam_containerize.so" ]; then
-		install -m 644 -o root -g root "$d/src/pam_containerize/pam_containerize.so" "$d/lib/pam_containerize.so" &&
-			PAM_BUILT=yes
+	local pamso="$d/src/pam_containerize/pam_containerize.so"
+	if [[ " ${MAKEFLAGS:-} SANITIZE=${SANITIZE:-}" == *" SANITIZE=1"* ]] && [ -f "$pamso" ]; then
+		# `make check SANITIZE=1`: the binary is tested sanitized, but a sanitized module cannot
+		# be loaded by sshd, su and runuser (the ASan runtime must come first): build it plain
+		mkdir -p "$d/src-pam"
+		for x in Makefile common shell pam_containerize; do cp -a "$REPO/$x" "$d/src-pam/"; done
+		make -C "$d/src-pam" clean >/dev/null 2>&1
+		pamso="$d/src-pam/pam_containerize/pam_containerize.so"
+		make -C "$d/src-pam" -j"$(nproc)" SANITIZE= TREES="$d/trees" RUNDIR="$d/run" SYSCONFDIR="$d/etc" \
+			pam_containerize/pam_containerize.so >>"$d/build.log" 2>&1 || pamso=
+	fi
+	if [ -n "$pamso" ] && [ -f "$pamso" ]; then
+		install -m 644 -o root -g root "$pamso" "$d/lib/pam_containerize.so" && PAM_BUILT=yes
 	fi
 	: >"$d/etc/containerize.conf"
 	chown root:root "$d" "$d/bin" "$d/lib" "$d/etc" "$d/trees" "$d/etc/containerize.conf"

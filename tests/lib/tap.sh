@@ -401,9 +401,21 @@ backup_file() {
 	fi
 }
 
-# restore_file PATH: put back now what backup_file PATH saved (the cleanup does it again)
-restore_file() {
-	local b
-	b="$T/backup.$(printf '%s' "$1" | tr '/' '_')"
-	if [ -e "$b" ]; then cp -p "$b" "$1"; else rm -f "$1"; fi
+# append_line FILE LINE: appends LINE to FILE; at exit exactly that line is taken out again, so
+# FILE comes back byte-identical even when other test runs edit it meanwhile the same way
+append_line() {
+	local f=$1 l=$2 q
+	if [ -s "$f" ] && [ "$(tail -c 1 "$f" | od -An -c | tr -d ' ')" != '\n' ]; then
+		backup_file "$f" || return 1 # no final newline: put the whole file back instead
+	else
+		printf -v q '%q %q' "$f" "$l"
+		on_cleanup "_remove_line $q"
+	fi
+	printf '%s\n' "$l" >>"$f"
+}
+_remove_line() { # _remove_line FILE LINE: removes the last line equal to LINE, in place
+	local n
+	n=$(grep -nxF -- "$2" "$1" | tail -n 1 | cut -d: -f1)
+	[ -n "$n" ] || return 0
+	sed -i --follow-symlinks "${n}d" "$1"
 }
