@@ -62,7 +62,8 @@ envcheck "direct exec"
 
 # --- login mode through su -: argv[0] is "-" + the shell's name, no arguments
 run bash -c 'exec 7>/dev/null; timeout -k 5 30 su - "$1"' _ "$U"
-assert_eq "arg 0 -cz-dumpenv" "$(head -n 1 "$T/run.out")" "su - user: the rule's shell gets argv[0] -cz-dumpenv (a login shell)"
+assert_eq "arg 0 -cz-dumpenv" "$(head -n 1 "$T/run.out")" "su - user: the rule's shell gets argv[0] -cz-dumpenv (a login shell)" ||
+	diag "status $status; stderr: $err"
 assert_not_contains "$out" "arg 1 " "su - user: no arguments"
 assert_contains "$out" "fds 0 1 2"$'\n' "su - user: only descriptors 0 1 2"
 
