@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,29 +32,40 @@ void cz_describe_status(int status, char *buf, size_t len)
 		snprintf(buf, len, "wait status %#x", status);
 }
 
-/* A hook runs as root in full.  Our caller may be root only by its
- * effective ids (su run by a user opens the PAM session so): sh and bash
- * then drop to the real ids.  The ids are set for the spawn and restored;
- * the umask too, so the caller's cannot change what a hook creates. */
+/* A hook runs as root in full: uid, gid and no supplementary groups.  Our
+ * caller may be root only by its effective uid (su run by a user opens the
+ * PAM session so, with the user's gid and groups): sh and bash would then
+ * drop to the real ids.  The ids are set for the spawn and restored; the
+ * umask too, so the caller's cannot change what a hook creates. */
 static int spawn_as_root(pid_t *child, const char *path, const posix_spawn_file_actions_t *fa,
 			 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
+	gid_t *groups = NULL;
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
 	mode_t mask = umask(022);
+	int ngroups = 0, r;
 	bool mixed;
-	int r;
 
 	getresuid(&ru, &eu, &su);
 	getresgid(&rg, &eg, &sg);
-	mixed = eu == 0 && (ru != 0 || rg != eg);
-	if (mixed && (setresgid(eg, eg, -1) < 0 || setresuid(0, 0, -1) < 0)) {
-		umask(mask);
-		return -EPERM;
+	mixed = eu == 0 && (ru != 0 || rg != 0 || eg != 0);
+	if (mixed) {
+		ngroups = getgroups(0, NULL);
+		groups = ngroups >= 0 ? calloc((size_t)ngroups + 1, sizeof *groups) : NULL;
+		if (!groups || getgroups(ngroups, groups) != ngroups || setgroups(0, NULL) < 0 ||
+		    setresgid(0, 0, -1) < 0 || setresuid(0, 0, -1) < 0) {
+			free(groups);
+			umask(mask);
+			return EPERM;
+		}
 	}
 	r = posix_spawn(child, path, fa, attr, argv, envp);
-	if (mixed && (setresuid(ru, eu, su) < 0 || setresgid(rg, eg, sg) < 0))
+	/* Back as the caller was: groups and gids while still root, uids last. */
+	if (mixed && (setgroups((size_t)ngroups, groups) < 0 || setresgid(rg, eg, sg) < 0 ||
+		      setresuid(ru, eu, su) < 0))
 		r = EPERM;	/* cannot happen as root; never continue mixed up */
+	free(groups);
 	umask(mask);
 	return r;
 }

@@ -170,6 +170,7 @@ static inline char *cz_unconst(const char *s)
 int cz_read_small_file(int dirfd, const char *name, char *buf, size_t len);
 int cz_write_file(const char *path, const char *text);
 int cz_check_trusted(const struct stat *sb);
+bool cz_exists(int dirfd, const char *name);
 ssize_t cz_write_all(int fd, const void *buf, size_t len);
 ssize_t cz_read_all(int fd, void *buf, size_t len);
 

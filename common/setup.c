@@ -166,7 +166,7 @@ static void setup_undo(const struct cz_config *cfg, struct cz_group *g, struct c
 	cz_unpin_namespaces(lk);
 	if (st->prop == CZ_PROP_SHARED)
 		umount2(st->tree, MNT_DETACH);
-	if ((bind_started || faccessat(lk->dirfd, CZ_BIND_MARKER, F_OK, AT_SYMLINK_NOFOLLOW) == 0) &&
+	if ((bind_started || cz_exists(lk->dirfd, CZ_BIND_MARKER)) &&
 	    g->hook[CZ_HOOK_UNBIND]) {
 		char *argv[] = { path, g->tree, NULL };
 		snprintf(path, sizeof path, "%s/unbind", g->confdir);

@@ -57,7 +57,7 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 		if (!have_group)
 			cz_log(cfg, LOG_WARNING, "teardown without hooks: %s", e.msg);
 	}
-	bound = faccessat(lk->dirfd, CZ_BIND_MARKER, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	bound = cz_exists(lk->dirfd, CZ_BIND_MARKER);
 	if (have_group && ran && st.teardown < 1 && g.hook[CZ_HOOK_STOP]) {
 		progress(cfg, lk, &st, 1);
 		run_hook(cfg, &g, &st, CZ_HOOK_STOP, true);
