@@ -37,6 +37,20 @@ kill -TERM "$cz_pid"
 wait_exit "$sub"
 assert_eq 143 "$status" "root's SIGTERM is passed on and the session ends (143)"
 
+# --- hooks started for a setuid caller run as root in full, with none of the caller's
+# environment
+cp "$CONTAINERIZE_TREES/g/.container/bind" "$T/bind.saved"
+cat >"$CONTAINERIZE_TREES/g/.container/bind" <<HOOK
+#!/bin/sh
+echo "ids \$(id -u) \$(id -ru) \$(id -g) \$(id -rg) groups=\$(id -G) home=\${HOME-unset} secret=\${CZ_SECRET-unset} umask=\$(umask)" >>"$T/setuid-hook.log"
+HOOK
+chmod 755 "$CONTAINERIZE_TREES/g/.container/bind"
+run as_user "$U" env CZ_SECRET=leak "$CZU" g c true
+assert_eq 0 "$status" "setuid containerize by the user (hook ids probe)"
+assert_eq "ids 0 0 0 0 groups=0 home=unset secret=unset umask=0022" "$(cat "$T/setuid-hook.log")" \
+	"a hook started for a setuid caller runs as root in full, without the caller's environment"
+cp "$T/bind.saved" "$CONTAINERIZE_TREES/g/.container/bind"
+
 # --- a map file given as a symbolic link is not read
 cp "$CZMAP" "$S/etc/real.conf"
 mv "$CZMAP" "$S/etc/saved.conf"
