@@ -51,6 +51,32 @@ assert_eq "ids 0 0 0 0 groups=0 home=unset secret=unset umask=0022" "$(cat "$T/s
 	"a hook started for a setuid caller runs as root in full, without the caller's environment"
 cp "$T/bind.saved" "$CONTAINERIZE_TREES/g/.container/bind"
 
+# --- the tree swapped for a symbolic link during the setup (after the group was loaded): the
+# bind hook renames it and puts a link to /etc in its place; the setup must refuse, never
+# mount over /etc
+mounts_snapshot >"$T/before-swap"
+cat >"$CONTAINERIZE_TREES/g/.container/bind" <<'HOOK'
+#!/bin/sh
+mv "$1" "$1.real" && ln -s /etc "$1"
+HOOK
+cat >"$CONTAINERIZE_TREES/g/.container/unbind" <<'HOOK'
+#!/bin/sh
+[ -L "$1" ] && rm "$1" && mv "$1.real" "$1"
+exit 0
+HOOK
+chmod 755 "$CONTAINERIZE_TREES/g/.container/bind" "$CONTAINERIZE_TREES/g/.container/unbind"
+run "$CZ" g c true
+assert_eq 125 "$status" "a tree swapped for a symlink during the setup: refused (125)"
+assert_contains "$err" "$CONTAINERIZE_TREES/g/c" "the error names the tree"
+assert_mounts_as "$T/before-swap" "nothing mounted (not over /etc)"
+if [ -d "$CONTAINERIZE_TREES/g/c" ] && [ ! -L "$CONTAINERIZE_TREES/g/c" ]; then
+	pass "unbind ran and put the tree back"
+else
+	fail "unbind ran and put the tree back"
+fi
+cp "$T/bind.saved" "$CONTAINERIZE_TREES/g/.container/bind"
+log_hooks g
+
 # --- a map file given as a symbolic link is not read
 cp "$CZMAP" "$S/etc/real.conf"
 mv "$CZMAP" "$S/etc/saved.conf"
