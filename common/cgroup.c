@@ -54,19 +54,23 @@ int cz_cgroup_mount(char *buf, size_t len)
 	return 0;
 }
 
+/* populated 1 / 0 from the text of cgroup.events. */
+static int parse_populated(const char *events)
+{
+	const char *p = strstr(events, "populated ");
+
+	return p ? p[10] == '1' : -EINVAL;
+}
+
 /* populated 1 / 0 from cgroup.events, or -errno. */
 static int cgroup_populated(const char *path)
 {
 	char file[PATH_MAX + 32], buf[256];
-	const char *p;
 	int r;
 
 	snprintf(file, sizeof file, "%s/cgroup.events", path);
 	r = cz_read_small_file(AT_FDCWD, file, buf, sizeof buf);
-	if (r < 0)
-		return r;
-	p = strstr(buf, "populated ");
-	return p ? p[10] == '1' : -EINVAL;
+	return r < 0 ? r : parse_populated(buf);
 }
 
 int cz_cgroup_path(const char *name, pid_t pid, char *path, size_t len, struct cz_error *err)
@@ -81,41 +85,48 @@ int cz_cgroup_path(const char *name, pid_t pid, char *path, size_t len, struct c
 	return 0;
 }
 
+/* mkdir, making missing parents first (only those: the walk up stops at the
+ * first directory that exists, at the latest the cgroup2 mount). */
+static int mkdir_up(char *path)
+{
+	char *slash;
+	int r;
+
+	if (mkdir(path, 0755) == 0 || errno != ENOENT)
+		return errno == EEXIST ? -EEXIST : 0;
+	slash = strrchr(path, '/');
+	if (!slash || slash == path)
+		return -ENOENT;
+	*slash = '\0';
+	r = mkdir_up(path);
+	*slash = '/';
+	if (r < 0 && r != -EEXIST)
+		return r;
+	return mkdir(path, 0755) == 0 ? 0 : -errno;
+}
+
 int cz_cgroup_create(const char *path, struct cz_error *err)
 {
-	char mnt[PATH_MAX], dir[PATH_MAX];
-	int r, tries;
-	size_t i;
+	char dir[PATH_MAX];
+	int r = -ENOENT, tries;
 
-	r = cz_cgroup_mount(mnt, sizeof mnt);
-	if (r < 0 || strncmp(path, mnt, strlen(mnt)) != 0)
-		return cz_fail(err, ENOENT, "no cgroup2 file system mounted (looked in /proc/self/mountinfo)");
-	/* mkdir -p below the mount; another instance's teardown may remove an
-	 * empty parent between two of our mkdirs: retry. */
-	for (tries = 0; tries < 100; tries++) {
+	if (strlen(path) >= sizeof dir)
+		return cz_fail(err, ENAMETOOLONG, "cgroup path too long");
+	/* Another instance's teardown may remove an empty parent between two
+	 * of our mkdirs: retry. */
+	for (tries = 0; tries < 100 && r == -ENOENT; tries++) {
 		snprintf(dir, sizeof dir, "%s", path);
-		for (i = strlen(mnt) + 1; dir[i]; i++) {
-			if (dir[i] != '/')
-				continue;
-			dir[i] = '\0';
-			if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-				goto fail;
-			dir[i] = '/';
-		}
-		if (mkdir(path, 0755) == 0)
-			return 0;
-		if (errno == EEXIST) {
-			/* Left by a crashed run with the same pid; reuse if empty. */
-			r = cgroup_populated(path);
-			if (r == 0)
-				return 0;
-			return cz_fail(err, EBUSY, "cgroup %s is already in use", path);
-		}
-		if (errno != ENOENT)
-			goto fail;
+		r = mkdir_up(dir);
 	}
-fail:
-	return cz_fail(err, errno, "creating cgroup %s: %m", path);
+	if (r == -EEXIST) {
+		/* Left by a crashed run with the same pid; reuse if empty. */
+		if (cgroup_populated(path) == 0)
+			return 0;
+		return cz_fail(err, EBUSY, "cgroup %s is already in use", path);
+	}
+	if (r < 0)
+		return cz_fail(err, -r, "creating cgroup %s: %s", path, strerror(-r));
+	return 0;
 }
 
 static void kill_procs(const char *path)
@@ -149,13 +160,11 @@ static int events_populated(int fd)
 {
 	char buf[256];
 	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-	const char *p;
 
 	if (n < 0)
 		return -errno;
 	buf[n] = '\0';
-	p = strstr(buf, "populated ");
-	return p ? p[10] == '1' : -EINVAL;
+	return parse_populated(buf);
 }
 
 /* Kill everything in the cgroup, wait until it is empty, remove it (its

@@ -155,17 +155,31 @@ int cz_parse_propagation(const char *text, enum cz_propagation *prop, struct cz_
 }
 
 /* cgroup-name: one relative cgroup path of valid name components. */
+/* A file that holds one word: 1 and the word, 0 if empty, -1 if it is too
+ * long (for len or outlen) or followed by another. */
+static int only_word(const char *text, char *w, size_t len, size_t outlen)
+{
+	char extra[8];
+	bool toolong, t2;
+
+	if (!next_word(&text, w, len, &toolong))
+		return 0;
+	if (toolong || next_word(&text, extra, sizeof extra, &t2) || strlen(w) >= outlen)
+		return -1;
+	return 1;
+}
+
 int cz_parse_cgroup_name(const char *text, char *out, size_t outlen, struct cz_error *err)
 {
-	char w[256], extra[8], comp[CZ_NAME_MAX + 2], shown[80];
-	bool toolong, t2;
+	char w[256], comp[CZ_NAME_MAX + 2], shown[80];
 	const char *s;
+	int words = only_word(text, w, sizeof w, outlen);
 
-	if (!next_word(&text, w, sizeof w, &toolong)) {
+	if (words == 0) {
 		snprintf(out, outlen, "containerize");
 		return 0;
 	}
-	if (toolong || next_word(&text, extra, sizeof extra, &t2) || strlen(w) >= outlen)
+	if (words < 0)
 		goto bad;
 	for (s = w; *s;) {
 		size_t n = strcspn(s, "/");
@@ -189,15 +203,15 @@ bad:
 /* shell: one command word (a path or a name found in PATH inside). */
 int cz_parse_shell(const char *text, char *out, size_t outlen, struct cz_error *err)
 {
-	char w[256], extra[8], shown[80];
-	bool toolong, t2;
+	char w[256], shown[80];
 	const char *s;
+	int n = only_word(text, w, sizeof w, outlen);
 
-	if (!next_word(&text, w, sizeof w, &toolong)) {
+	if (n == 0) {
 		out[0] = '\0';
 		return 0;
 	}
-	if (toolong || next_word(&text, extra, sizeof extra, &t2) || strlen(w) >= outlen)
+	if (n < 0)
 		goto bad;
 	for (s = w; *s; s++)
 		if ((unsigned char)*s < 0x21 || *s == 0x7f)
