@@ -71,11 +71,13 @@ pid_t cz_session_fork(struct cz_session *s, struct cz_error *err);
 /* Move the calling (single-threaded) process itself into the container's
  * namespaces and, if with_cgroup, its cgroup; the PAM module does this so
  * that everything its caller forks afterwards is inside.  Host-side work
- * (teardown in cz_session_close) still works afterwards. */
+ * (teardown in cz_session_close) still works afterwards, and closing moves
+ * the caller back to its own cgroup first. */
 int cz_session_join_self(struct cz_session *s, bool with_cgroup,
 			 struct cz_error *err);
 
-/* Drop the reference; the last one out tears the container down.  Frees s. */
+/* Drop the reference; the last one out tears the container down.  Frees s.
+ * After join_self, the caller is first moved back to its own cgroup. */
 int cz_session_close(struct cz_session *s, struct cz_error *err);
 
 /* As close, for a session whose command never ran (interrupted before):

@@ -37,6 +37,7 @@ struct cz_session {
 	int host_mnt, host_pid;		/* to get back for host-side work */
 	bool joined_self;
 	bool did_setup;			/* this session set the instance up */
+	int origcg;			/* join_self: the caller's own cgroup */
 };
 
 static void session_close_fds(struct cz_session *s)
@@ -62,6 +63,8 @@ static void session_free(struct cz_session *s)
 		close(s->host_mnt);
 	if (s->host_pid >= 0)
 		close(s->host_pid);
+	if (s->origcg >= 0)
+		close(s->origcg);
 	cz_group_close(&s->g);
 	free(s);
 }
@@ -182,7 +185,7 @@ static int session_open(const struct cz_config *cfg, const char *group,
 	if (!s)
 		return cz_fail(err, ENOMEM, "out of memory");
 	s->cfg = *cfg;
-	s->reffd = s->cgfd = s->host_mnt = s->host_pid = -1;
+	s->reffd = s->cgfd = s->host_mnt = s->host_pid = s->origcg = -1;
 	for (i = 0; i < CZ_NS_COUNT; i++)
 		s->nsfd[i] = -1;
 	r = cz_group_load(cfg, group, container, &s->g, err);
@@ -303,12 +306,53 @@ pid_t cz_session_fork(struct cz_session *s, struct cz_error *err)
 	return pid;
 }
 
+/* The cgroup directory we are in now (cgroup v2 line of /proc/self/cgroup). */
+static int open_own_cgroup(struct cz_error *err)
+{
+	char line[PATH_MAX], mnt[PATH_MAX], path[2 * PATH_MAX];
+	int r = cz_read_small_file(AT_FDCWD, "/proc/self/cgroup", line, sizeof line), fd;
+	char *p;
+
+	if (r < 0)
+		return cz_fail(err, -r, "/proc/self/cgroup: %s", strerror(-r));
+	p = strstr(line, "0::");
+	if (!p || (p != line && p[-1] != '\n'))
+		return cz_fail(err, ENOENT, "/proc/self/cgroup: no cgroup v2 entry");
+	p += 3;
+	p[strcspn(p, "\n")] = '\0';
+	r = cz_cgroup_mount(mnt, sizeof mnt);
+	if (r < 0)
+		return cz_fail(err, -r, "no cgroup2 file system mounted");
+	snprintf(path, sizeof path, "%s%s", mnt, p);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 ? fd : cz_fail(err, errno, "%s: %m", path);
+}
+
+/* Out of the instance cgroup, back where join_self found us: the teardown
+ * kills whatever is left in it. */
+static void back_to_own_cgroup(struct cz_session *s)
+{
+	int fd;
+
+	if (s->origcg < 0)
+		return;
+	fd = openat(s->origcg, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, "0", 1);
+		close(fd);
+	}
+}
+
 int cz_session_join_self(struct cz_session *s, bool with_cgroup, struct cz_error *err)
 {
 	int pidx = pid_ns_index(), r;
 
 	if (with_cgroup) {
 		char procs[PATH_MAX + 16];
+		/* We must be able to go back, or the teardown would kill us. */
+		s->origcg = open_own_cgroup(err);
+		if (s->origcg < 0)
+			return s->origcg;
 		snprintf(procs, sizeof procs, "%s/cgroup.procs", s->st.cgroup);
 		r = cz_write_file(procs, "0");
 		if (r < 0)
@@ -362,6 +406,7 @@ static int session_end(struct cz_session *s, bool ran, struct cz_error *err)
 	int r, status;
 	pid_t pid;
 
+	back_to_own_cgroup(s);
 	if (!s->joined_self) {
 		r = close_locked(s, ran, err);
 		session_free(s);

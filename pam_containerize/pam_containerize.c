@@ -42,7 +42,6 @@ struct log_ctx {
 struct held {
 	struct cz_session *s;
 	pid_t opener;		/* only this process may end the session */
-	int origcg;		/* the caller's own cgroup directory */
 	struct log_ctx log;	/* the session logs through it until closed */
 };
 
@@ -125,61 +124,6 @@ static int choose(pam_handle_t *pamh, const struct options *o, const struct cz_i
 	return PAM_SUCCESS;
 }
 
-static int open_own_cgroup(void)
-{
-	char line[4096], path[8192], mnt[4096];
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	int fd = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof line, f)) {
-		if (strncmp(line, "0::", 3) != 0)
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		/* The cgroup2 mount as seen from here (the host, before the join). */
-		FILE *m = fopen("/proc/self/mountinfo", "re");
-		char ml[4096];
-		mnt[0] = '\0';
-		while (m && fgets(ml, sizeof ml, m)) {
-			char target[4096], *sep = strstr(ml, " - cgroup2 ");
-			if (sep && sscanf(ml, "%*s %*s %*s %*s %4095s", target) == 1) {
-				snprintf(mnt, sizeof mnt, "%s", target);
-				break;
-			}
-		}
-		if (m)
-			fclose(m);
-		if (mnt[0]) {
-			snprintf(path, sizeof path, "%s%s", mnt, line + 3);
-			fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		}
-		break;
-	}
-	fclose(f);
-	return fd;
-}
-
-static void back_to_own_cgroup(struct held *h)
-{
-	int fd;
-
-	if (h->origcg < 0)
-		return;
-	fd = openat(h->origcg, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)!write(fd, "0", 1);
-		close(fd);
-	}
-}
-
-static void held_free(struct held *h)
-{
-	if (h->origcg >= 0)
-		close(h->origcg);
-	free(h);
-}
-
 /* pam_end: in a forked child (PAM_DATA_SILENT, e.g. su's before exec) or a
  * process that is not the opener, just let go of our descriptors. */
 static void cleanup(pam_handle_t *pamh, void *data, int error_status)
@@ -195,10 +139,9 @@ static void cleanup(pam_handle_t *pamh, void *data, int error_status)
 	} else if ((error_status & PAM_DATA_SILENT) || getpid() != h->opener) {
 		cz_session_forget(h->s);
 	} else {
-		back_to_own_cgroup(h);
 		cz_session_close(h->s, &err);
 	}
-	held_free(h);
+	free(h);
 }
 
 PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -243,18 +186,16 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 	cfg = (struct cz_config){ .trees = o.trees, .rundir = o.rundir, .user = pw->pw_name,
 				  .strict = true, .log = log_cb, .log_data = &h->log };
 	h->opener = getpid();
-	h->origcg = open_own_cgroup();
 	if (cz_session_open(&cfg, group, container, &h->s, &err) < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot enter container %s/%s for %s: %s", group, container, user, err.msg);
-		held_free(h);
+		free(h);
 		return PAM_SESSION_ERR;
 	}
 	if (cz_session_join_self(h->s, true, &err) < 0) {
 		struct cz_error e2 = { 0 };
 		pam_syslog(pamh, LOG_ERR, "cannot join container %s/%s for %s: %s", group, container, user, err.msg);
-		back_to_own_cgroup(h);
 		cz_session_close(h->s, &e2);
-		held_free(h);
+		free(h);
 		return PAM_SESSION_ERR;
 	}
 	if (pam_set_data(pamh, DATA_NAME, h, cleanup) != PAM_SUCCESS) {
@@ -281,7 +222,6 @@ PUBLIC int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const c
 		return PAM_SUCCESS;
 	if (getpid() != h->opener)
 		return PAM_SUCCESS;	/* a forked child: not ours to end */
-	back_to_own_cgroup(h);
 	r = cz_session_close(h->s, &err);
 	h->s = NULL;
 	/* Replacing the data runs cleanup(), which now only frees h. */
