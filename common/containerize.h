@@ -53,8 +53,10 @@ int cz_session_open(const struct cz_config *cfg, const char *group,
 		    const char *container, struct cz_session **out,
 		    struct cz_error *err);
 
-/* cz_session_open and cz_session_fork in one: the first session's setup
- * process itself becomes the child (no pid namespace), one process fewer.
+/* cz_session_open, then a child fully inside the container (all its
+ * namespaces, a pid namespace included; its cgroup; root and cwd /).  The
+ * first session's setup process itself becomes that child (when there is
+ * no pid namespace): one process fewer.
  * Returns the child's pid in the parent (holding the session in *out), 0
  * in the child (err->code set if it could not get inside: _exit(125)),
  * -errno in the parent on failure. */
@@ -62,11 +64,6 @@ pid_t cz_session_start(const struct cz_config *cfg, const char *group,
 		       const char *container, struct cz_session **out,
 		       struct cz_error *err);
 
-/* Fork a child that is fully inside the container: all its namespaces (a
- * pid namespace included: the child is in it), its cgroup, root and cwd /.
- * Returns the child's pid in the parent, -errno on error there; 0 in the
- * child, with err->code set if it could not get inside (_exit(125)). */
-pid_t cz_session_fork(struct cz_session *s, struct cz_error *err);
 
 /* Move the calling (single-threaded) process itself into the container's
  * namespaces and, if with_cgroup, its cgroup; the PAM module does this so
@@ -88,10 +85,8 @@ int cz_session_abort(struct cz_session *s, struct cz_error *err);
  * the holder, PAM_DATA_SILENT): closes descriptors, frees s. */
 void cz_session_forget(struct cz_session *s);
 
-/* Path of the instance cgroup and the command the group's `shell` file or
- * the default names (valid until the session is freed). */
+/* The group's `shell` file ("" if none; valid until the session is freed). */
 const char *cz_session_shell(const struct cz_session *s);
-pid_t cz_session_instance_pid(const struct cz_session *s);
 
 /* --list: calls fn once per live container. */
 struct cz_list_entry {

@@ -22,7 +22,7 @@
 
 #define HOOK_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-void cz_describe_status(int status, char *buf, size_t len)
+static void describe_status(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
 		snprintf(buf, len, "exit status %d", WEXITSTATUS(status));
@@ -120,6 +120,6 @@ int cz_hook_run_checked(const struct cz_hook_env *he, enum cz_hook h, const char
 		return cz_fail(err, -r, "%s hook %s could not run: %s", cz_hook_names[h], path, strerror(-r));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
-	cz_describe_status(status, how, sizeof how);
+	describe_status(status, how, sizeof how);
 	return cz_fail(err, ECANCELED, "%s hook %s failed with %s", cz_hook_names[h], path, how);
 }

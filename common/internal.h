@@ -132,7 +132,6 @@ struct cz_hook_env {
 int cz_hook_run(const struct cz_hook_env *he, const char *path, char *const argv[], int *status);
 int cz_hook_run_checked(const struct cz_hook_env *he, enum cz_hook h, const char *path,
 			char *const argv[], struct cz_error *err);
-void cz_describe_status(int status, char *buf, size_t len);
 
 /* ---- setup and teardown (setup.c, mounts.c, teardown.c) ---- */
 /* With command non-NULL (and no pid namespace), the setup process goes on

@@ -227,32 +227,6 @@ static int session_open(const struct cz_config *cfg, const char *group,
 	return 0;
 }
 
-int cz_session_open(const struct cz_config *cfg, const char *group,
-		    const char *container, struct cz_session **out,
-		    struct cz_error *err)
-{
-	return session_open(cfg, group, container, out, NULL, err);
-}
-
-pid_t cz_session_start(const struct cz_config *cfg, const char *group,
-		       const char *container, struct cz_session **out,
-		       struct cz_error *err)
-{
-	pid_t command = 0;
-	int r = session_open(cfg, group, container, out, &command, err);
-
-	if (r == CZ_SETUP_IN_CHILD)
-		return 0;
-	if (r < 0)
-		return r;
-	if (command > 0) {
-		/* Set up by a process that is now the command. */
-		session_close_fds(*out);
-		return command;
-	}
-	return cz_session_fork(*out, err);
-}
-
 /* setns into everything but the pid namespace (done by the caller before
  * its fork); the mount namespace last. */
 static int enter_namespaces(struct cz_session *s, struct cz_error *err)
@@ -278,7 +252,11 @@ static int pid_ns_index(void)
 	return -1;
 }
 
-pid_t cz_session_fork(struct cz_session *s, struct cz_error *err)
+/* A child fully inside the container: all its namespaces (a pid namespace
+ * included), its cgroup, root and cwd /.  Its pid in the parent, -errno
+ * there on failure; 0 in the child, with err->code set if it could not get
+ * inside. */
+static pid_t session_fork(struct cz_session *s, struct cz_error *err)
 {
 	int pidx = pid_ns_index();
 	pid_t pid;
@@ -304,6 +282,32 @@ pid_t cz_session_fork(struct cz_session *s, struct cz_error *err)
 	/* The parent needs none of the container's namespaces any more. */
 	session_close_fds(s);
 	return pid;
+}
+
+int cz_session_open(const struct cz_config *cfg, const char *group,
+		    const char *container, struct cz_session **out,
+		    struct cz_error *err)
+{
+	return session_open(cfg, group, container, out, NULL, err);
+}
+
+pid_t cz_session_start(const struct cz_config *cfg, const char *group,
+		       const char *container, struct cz_session **out,
+		       struct cz_error *err)
+{
+	pid_t command = 0;
+	int r = session_open(cfg, group, container, out, &command, err);
+
+	if (r == CZ_SETUP_IN_CHILD)
+		return 0;
+	if (r < 0)
+		return r;
+	if (command > 0) {
+		/* Set up by a process that is now the command. */
+		session_close_fds(*out);
+		return command;
+	}
+	return session_fork(*out, err);
 }
 
 /* The cgroup directory we are in now (cgroup v2 line of /proc/self/cgroup). */
@@ -453,9 +457,4 @@ void cz_session_forget(struct cz_session *s)
 const char *cz_session_shell(const struct cz_session *s)
 {
 	return s->g.shell;
-}
-
-pid_t cz_session_instance_pid(const struct cz_session *s)
-{
-	return s->st.pid;
 }
