@@ -156,12 +156,7 @@ assert_eq $((n0 + 1)) "$(hook_count bind)" "two overlapping logins: one setup"
 # --- what the user leaves running at logout is killed with the container
 run su_ - "$U" -c 'setsid sleep 60 </dev/null >/dev/null 2>&1 & echo started'
 assert_eq "0:started" "$status:$out" "a login that leaves a background process behind"
-left=
-for i in $(seq 100); do
-	left=$(for p in $(pgrep -u "$UID_"); do alive "$p" && echo "$p"; done)
-	[ -z "$left" ] && break
-	sleep 0.1
-done
+left=$(user_procs_left "$UID_")
 assert_eq "" "$left" "the process left behind was killed at teardown"
 assert_eq "$(hook_count bind)" "$(hook_count unbind)" "and the container was torn down"
 
@@ -203,11 +198,7 @@ if wait_file "$TREE$UHOME/k-ready" 10; then
 	run su_ - "$U" -c 'cat /cz-marker; id -u'
 	assert_eq "0:inside-tree"$'\n'"$UID_" "$status:$out" "after SIGKILL of a containerize-shell, the next login works at once"
 	wait_exit "$tp" 15
-	for i in $(seq 100); do
-		left=$(for p in $(pgrep -u "$UID_"); do alive "$p" && echo "$p"; done)
-		[ -z "$left" ] && break
-		sleep 0.1
-	done
+	left=$(user_procs_left "$UID_")
 	assert_eq "" "$left" "the killed session's processes ended"
 	run su_ - "$U" -c 'cat /cz-marker'
 	assert_eq "0:inside-tree" "$status:$out" "a login after that works too"

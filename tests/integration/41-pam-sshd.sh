@@ -155,11 +155,7 @@ if wait_file "$TREE$UHOME/k-ready" 15; then
 		diag "stderr: $err" "sshd log: $(tail -n 15 "$SSHD_LOG")"
 	wait_exit "$k" 20
 	assert_ne timeout "$status" "the killed session's client ended"
-	for i in $(seq 100); do
-		left=$(for p in $(pgrep -u "$UID_"); do alive "$p" && echo "$p"; done)
-		[ -z "$left" ] && break
-		sleep 0.1
-	done
+	left=$(user_procs_left "$UID_")
 	assert_eq "" "$left" "the killed session's processes ended"
 	run sshc "$U" 'cat /cz-marker'
 	assert_eq "0:inside-tree" "$status:$out" "a login after the killed session's processes are gone works" ||

@@ -94,12 +94,7 @@ assert_clean g c "$T/before"
 # --- what the user leaves running at logout is killed with the container
 run timeout -k 5 30 su - "$U" -c 'setsid sleep 60 </dev/null >/dev/null 2>&1 & echo started'
 assert_eq "0:started" "$status:$out" "a su session that leaves a background process behind"
-left=
-for i in $(seq 100); do
-	left=$(for p in $(pgrep -u "$UID_"); do alive "$p" && echo "$p"; done)
-	[ -z "$left" ] && break
-	sleep 0.1
-done
+left=$(user_procs_left "$UID_")
 assert_eq "" "$left" "the process left behind was killed at teardown"
 wait_torn_down "$(hook_count bind)"
 assert_eq "$(hook_count bind)" "$(hook_count unbind)" "and the container was torn down"

@@ -419,3 +419,14 @@ _remove_line() { # _remove_line FILE LINE: removes the last line equal to LINE, 
 	[ -n "$n" ] || return 0
 	sed -i --follow-symlinks "${n}d" "$1"
 }
+
+# user_procs_left UID: the live processes of UID, after waiting up to 10 s for them to go.
+user_procs_left() {
+	local i left
+	for i in $(seq 100); do
+		left=$(for p in $(pgrep -u "$1"); do alive "$p" && echo "$p"; done)
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	printf '%s' "$left"
+}
