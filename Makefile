@@ -12,6 +12,7 @@ DESTDIR    ?=
 VERSION    := 0.1
 
 BINDIR  := $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec/containerize
 MANDIR  := $(PREFIX)/share/man
 BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
 EXAMPLEDIR := $(PREFIX)/share/doc/containerize/examples
@@ -48,17 +49,18 @@ LDFLAGS_ALL := -Wl,-z,relro -Wl,-z,now $(SANLD) $(LDFLAGS)
 # loader, mapping libc and relocating it cost 0.25 ms of every start, and a
 # forked copy of a dynamic process costs another 0.1 ms to make and to throw
 # away at exec: together a fifth of a cold start (bench/README.md).  glibc
-# still resolves users and groups through nsswitch.conf: the modules it
-# needs (libnss_systemd, libnss_sss, ...) are opened with dlopen at run time,
-# with the libc.so.6 they link, which must be the release the binary was
-# built with (the Debian package depends on that release: debian/rules).
-# libmount is opened the same way (common/mountinfo.c).  STATIC=0 links
-# dynamically; a sanitizer build always does.
+# opens its nsswitch.conf modules (libnss_systemd, libnss_sss, ...) with
+# dlopen, which works in a static program run by root but crashes in one
+# run through the setuid bit: so the static binary hands such callers to
+# its twin, the same program linked dynamically, installed (not setuid) as
+# $(LIBEXECDIR)/containerize-shell (shell/twin.c).  libmount is opened with
+# dlopen too (common/mountinfo.c), by root only.  STATIC=0 builds one
+# dynamic binary and no twin; a sanitizer build always does.
 STATIC  ?= 1
 ifeq ($(SANITIZE),1)
 STATIC  := 0
 endif
-SHELL_LINK := $(if $(filter 1,$(STATIC)),-static-pie,-pie)
+TWIN    := $(if $(filter 1,$(STATIC)),shell/twin/containerize-shell)
 # glibc warns at static link time about every NSS function it will open
 # modules for at run time (the paragraph above): those lines are expected,
 # any other linker output is shown.
@@ -67,7 +69,8 @@ LD_NOISE := -e 'in statically linked applications requires at runtime' -e ': in 
 LIB_SRC := $(wildcard common/*.c)
 LIB_OBJ := $(LIB_SRC:.c=.o)
 LIB     := common/libcontainerize.a
-SHELL_OBJ := shell/main.o $(patsubst %.c,%.o,$(filter-out shell/main.c,$(wildcard shell/*.c)))
+SHELL_COMMON_OBJ := $(patsubst %.c,%.o,$(filter-out shell/main.c,$(wildcard shell/*.c)))
+SHELL_OBJ := shell/main.o $(SHELL_COMMON_OBJ)
 PAM_OBJ := $(patsubst %.c,%.o,$(wildcard pam_containerize/*.c))
 PAM_LIB := $(LIB)
 ifeq ($(SANITIZE),1)
@@ -91,7 +94,7 @@ pam_containerize/%.o: CFLAGS_ALL += -fvisibility=hidden
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
 
-all: shell/containerize-shell shell/containerize $(if $(PAM_OBJ),pam_containerize/pam_containerize.so)
+all: shell/containerize-shell shell/containerize $(TWIN) $(if $(PAM_OBJ),pam_containerize/pam_containerize.so)
 
 V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
@@ -104,10 +107,25 @@ $(LIB): $(LIB_OBJ)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
+ifeq ($(STATIC),1)
+shell/main-static.o: shell/main.c $(wildcard common/*.h) $(wildcard shell/*.h) Makefile
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) -DCZ_TWIN='"$(LIBEXECDIR)/containerize-shell"' $(CFLAGS_ALL) -c -o $@ $<
+
+shell/containerize-shell: shell/main-static.o $(SHELL_COMMON_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -static-pie -o $@ $^ $(PKG_LIBS_MOUNT) $(LDFLAGS_ALL) 2>$@.ld; \
+	  s=$$?; grep -v $(LD_NOISE) $@.ld >&2; rm -f $@.ld; exit $$s
+
+$(TWIN): $(SHELL_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_ALL) -pie -o $@ $^ $(PKG_LIBS_MOUNT) $(LDFLAGS_ALL)
+else
 shell/containerize-shell: $(SHELL_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS_ALL) $(SHELL_LINK) -o $@ $(SHELL_OBJ) $(LIB) $(PKG_LIBS_MOUNT) $(LDFLAGS_ALL) 2>$@.ld; \
-	  s=$$?; grep -v $(LD_NOISE) $@.ld >&2; rm -f $@.ld; exit $$s
+	$(Q)$(CC) $(CFLAGS_ALL) -pie -o $@ $^ $(PKG_LIBS_MOUNT) $(LDFLAGS_ALL)
+endif
 
 shell/containerize: shell/containerize-shell
 	ln -sf containerize-shell $@
@@ -183,6 +201,8 @@ install: all
 	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(PAMDIR)
 	install -m 4755 -o root -g root shell/containerize-shell $(DESTDIR)$(BINDIR)/containerize-shell
 	ln -sf containerize-shell $(DESTDIR)$(BINDIR)/containerize
+	if [ -n "$(TWIN)" ]; then install -d $(DESTDIR)$(LIBEXECDIR) && \
+	  install -m 755 -o root -g root $(TWIN) $(DESTDIR)$(LIBEXECDIR)/containerize-shell; fi
 	install -m 644 doc/containerize.1 $(DESTDIR)$(MANDIR)/man1/containerize.1
 	ln -sf containerize.1 $(DESTDIR)$(MANDIR)/man1/containerize-shell.1
 	install -m 644 doc/containerize.conf.5 $(DESTDIR)$(MANDIR)/man5/containerize.conf.5
@@ -205,7 +225,9 @@ uninstall:
 	  $(DESTDIR)$(MANDIR)/man1/containerize.1 $(DESTDIR)$(MANDIR)/man1/containerize-shell.1 \
 	  $(DESTDIR)$(MANDIR)/man5/containerize.conf.5 $(DESTDIR)$(MANDIR)/man8/pam_containerize.8 \
 	  $(DESTDIR)$(PAMDIR)/pam_containerize.so \
-	  $(DESTDIR)$(BASHCOMPDIR)/containerize $(DESTDIR)$(BASHCOMPDIR)/containerize-shell
+	  $(DESTDIR)$(BASHCOMPDIR)/containerize $(DESTDIR)$(BASHCOMPDIR)/containerize-shell \
+	  $(DESTDIR)$(LIBEXECDIR)/containerize-shell
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 	rm -rf $(DESTDIR)$(EXAMPLEDIR)
 
 clean-objs:
@@ -213,5 +235,6 @@ clean-objs:
 
 clean: clean-objs
 	rm -f shell/containerize-shell shell/containerize pam_containerize/*.so $(UNIT_BIN)
+	rm -rf shell/twin
 
 .PHONY: all unit deps check bench demo deb install uninstall clean clean-objs

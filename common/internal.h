@@ -103,7 +103,8 @@ int cz_count_sessions(int reffd);
 
 /* ---- pins (pins.c) ---- */
 int cz_pin_namespaces(const struct cz_lock *lk, pid_t pid, int nsflags, struct cz_error *err);
-void cz_unpin_namespaces(const struct cz_lock *lk);
+/* nsflags: the kinds to unmount for sure; others are removed if found. */
+void cz_unpin_namespaces(const struct cz_lock *lk, int nsflags);
 int cz_open_pins(int dirfd, int nsflags, int fds[CZ_NS_COUNT], struct cz_error *err);
 
 /* ---- mount table (mountinfo.c) ---- */

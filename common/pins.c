@@ -58,17 +58,24 @@ int cz_pin_namespaces(const struct cz_lock *lk, pid_t pid, int nsflags, struct c
 	return 0;
 }
 
-void cz_unpin_namespaces(const struct cz_lock *lk)
+void cz_unpin_namespaces(const struct cz_lock *lk, int nsflags)
 {
 	int i;
 
 	for (i = 0; i < CZ_NS_COUNT; i++) {
+		const struct cz_ns_kind *k = &cz_ns_kinds[i];
 		char path[PATH_MAX + 16];
 
-		/* A pin left by another boot is a plain file: EINVAL, fine. */
-		snprintf(path, sizeof path, "%s/%s", lk->dir, cz_ns_kinds[i].name);
+		/* The kinds the state names were pinned: unmount, then remove.
+		 * Any other is normally absent (one unlink says so); a file that
+		 * is a mount point all the same (EBUSY: odd leftovers) goes too.
+		 * A pin left by another boot is a plain file: unlinked. */
+		if (!(k->flag & (nsflags | CLONE_NEWNS)) &&
+		    (unlinkat(lk->dirfd, k->name, 0) == 0 || errno != EBUSY))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", lk->dir, k->name);
 		umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
-		unlinkat(lk->dirfd, cz_ns_kinds[i].name, 0);
+		unlinkat(lk->dirfd, k->name, 0);
 	}
 }
 

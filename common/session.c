@@ -143,7 +143,7 @@ static int open_locked(struct cz_session *s, struct cz_lock *lk, bool *setup, pi
 		clean_stale(&s->cfg, lk, &s->st);
 	else if (r != -ENOENT) {
 		cz_log(&s->cfg, LOG_WARNING, "discarding unreadable state of %s/%s: %s", lk->group, lk->container, e.msg);
-		cz_unpin_namespaces(lk);
+		cz_unpin_namespaces(lk, ~0);
 	}
 	*setup = true;
 	if (s->g.nsflags & CLONE_NEWPID)

@@ -163,7 +163,7 @@ static void setup_undo(const struct cz_config *cfg, struct cz_group *g, struct c
 
 	if (cz_cgroup_kill(st->cgroup, &e) < 0)
 		cz_log(cfg, LOG_ERR, "%s", e.msg);
-	cz_unpin_namespaces(lk);
+	cz_unpin_namespaces(lk, st->nsflags);
 	if (st->prop == CZ_PROP_SHARED)
 		umount2(st->tree, MNT_DETACH);
 	if ((bind_started || cz_exists(lk->dirfd, CZ_BIND_MARKER)) &&

@@ -67,7 +67,7 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 		r = cz_fail(err, -e.code, "%s", e.msg);
 	}
 	/* The mounts die with the mount namespace, once unpinned. */
-	cz_unpin_namespaces(lk);
+	cz_unpin_namespaces(lk, st.nsflags);
 	/* shared: the host's copies of the container's mounts hang below our
 	 * host-side bind of the tree; detaching it takes them all. */
 	if (st.prop == CZ_PROP_SHARED && umount2(st.tree, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL)

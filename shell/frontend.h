@@ -15,6 +15,9 @@ enum {
 
 int cz_cli_main(int argc, char **argv);
 int cz_login_main(int argc, char **argv);
+/* The static build: exec the dynamic twin at path TWIN (twin.c); returns
+ * only on failure, after printing why, with the exit status to use. */
+int cz_twin_exec(const char *twin, char **argv);
 
 /* Who runs us, and the paths to use: the build-time ones, or for real
  * root without AT_SECURE the CONTAINERIZE_* environment overrides. */

@@ -1,7 +1,8 @@
 /* main.c — one binary, two front ends: invoked as `containerize` it is the
  * CLI (root, or a mapped user through the setuid bit); under any other
  * name (containerize-shell, "-containerize-shell" from login) it is the
- * login shell. */
+ * login shell.  The static build (CZ_TWIN, see twin.c) first hands a caller
+ * who came through the setuid bit to its dynamically linked twin. */
 #include <string.h>
 #include <sys/auxv.h>
 
@@ -23,6 +24,10 @@ int main(int argc, char **argv)
 	const char *name = argc > 0 && argv[0] ? argv[0] : "containerize-shell";
 	const char *base = strrchr(name, '/');
 
+#ifdef CZ_TWIN
+	if (getauxval(AT_SECURE))
+		return cz_twin_exec(CZ_TWIN, argv);
+#endif
 	base = base ? base + 1 : name;
 	if (strcmp(base, "containerize") == 0)
 		return cz_cli_main(argc, argv);

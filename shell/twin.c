@@ -1,0 +1,108 @@
+/* twin.c — the static build hands setuid callers to its dynamic twin.
+ *
+ * The installed binary is linked static-pie (Makefile, STATIC=1): no
+ * dynamic loader, which is a fifth of a cold start.  But glibc resolves
+ * users and groups through nsswitch.conf modules that it opens with
+ * dlopen, and in a static program that runs through the setuid bit
+ * (AT_SECURE) that dlopen crashes (glibc 2.36: SIGSEGV in getgrouplist
+ * with "group: files systemd", measured).  So a caller who came through
+ * the setuid bit — a mapped user, a login shell — is handed at once, with
+ * argv and environment untouched, to the same program linked dynamically
+ * (LIBEXECDIR/containerize-shell, not setuid: it runs with the euid 0 we
+ * have, and the kernel gives it AT_SECURE because ruid != euid).  Root
+ * (ruid 0, no AT_SECURE) never comes here.
+ *
+ * Before the exec every component of the twin's path is checked, from /,
+ * without following symlinks: a directory or file there that someone
+ * other than root could write would hand root to them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "frontend.h"
+
+static int check(int fd, bool dir)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0)
+		return -errno;
+	if (dir ? !S_ISDIR(sb.st_mode) : !S_ISREG(sb.st_mode))
+		return -ELOOP;		/* a symlink (not followed), or worse */
+	if (sb.st_uid != 0)
+		return -EPERM;
+	if (sb.st_mode & (S_IWGRP | S_IWOTH))
+		return -EACCES;
+	return 0;
+}
+
+static const char *reason(int r)
+{
+	return r == -EPERM ? "not owned by root" : r == -EACCES ? "writable by group or others" :
+	       r == -ELOOP ? "not a plain file or directory (symlinks are not followed)" : strerror(-r);
+}
+
+/* Open path component by component from /, checking each; on failure
+ * say which component and why. */
+static int open_trusted(const char *path, char *why, size_t len)
+{
+	char sofar[PATH_MAX] = "", comp[NAME_MAX + 1];
+	const char *p = path, *end;
+	size_t n, used = 0;
+	int fd, sub, r;
+	bool last;
+
+	if (path[0] != '/')
+		return snprintf(why, len, "not an absolute path"), -EINVAL;
+	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	r = fd < 0 ? -errno : check(fd, true);
+	while (r == 0) {
+		p += strspn(p, "/");
+		end = strchrnul(p, '/');
+		n = (size_t)(end - p);
+		if (n == 0 || n > NAME_MAX || used + n + 2 > sizeof sofar) {
+			r = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		used += (size_t)snprintf(sofar + used, sizeof sofar - used, "/%s", comp);
+		last = end[strspn(end, "/")] == '\0';
+		sub = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = sub;
+		r = sub < 0 ? -errno : check(sub, !last);
+		if (r == 0 && last)
+			return fd;
+		p = end;
+	}
+	snprintf(why, len, "%s: %s", sofar[0] ? sofar : "/", reason(r));
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int cz_twin_exec(const char *twin, char **argv)
+{
+	extern char **environ;
+	const char *name = argv && argv[0] ? argv[0] : "containerize-shell";
+	const char *base = strrchr(name, '/');
+	char why[PATH_MAX + 128];
+	int fd = open_trusted(twin, why, sizeof why);
+
+	base = base ? base + 1 : name;
+	if (*base == '-')
+		base++;		/* a login shell's argv[0] */
+	if (fd >= 0) {
+		syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+		snprintf(why, sizeof why, "%s", strerror(errno));
+		close(fd);
+	}
+	fprintf(stderr, "%s: cannot run %s: %s\n", base, twin, why);
+	return CZ_EXIT_FAIL;
+}
