@@ -112,9 +112,6 @@ static int open_live(struct cz_session *s, int dirfd, struct cz_error *err)
 	s->cgfd = open(s->st.cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (s->cgfd < 0)
 		return cz_fail(err, errno, "cgroup %s: %m", s->st.cgroup);
-	s->host_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-	if (s->host_mnt < 0)
-		return cz_fail(err, errno, "/proc/self/ns/mnt: %m");
 	if (s->st.nsflags & CLONE_NEWPID) {
 		s->host_pid = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 		if (s->host_pid < 0)
@@ -159,7 +156,8 @@ static int open_locked(struct cz_session *s, struct cz_lock *lk, bool *setup, pi
 		s->st.complete = true;
 		r = cz_state_write(lk, &s->st, err);
 	}
-	if (r == 0)
+	/* The setup process is the command already: nothing left to enter. */
+	if (r == 0 && !(command && *command > 0))
 		r = open_live(s, lk->dirfd, err);
 	if (r < 0) {
 		struct cz_error e2 = { 0 };
@@ -351,6 +349,10 @@ int cz_session_join_self(struct cz_session *s, bool with_cgroup, struct cz_error
 {
 	int pidx = pid_ns_index(), r;
 
+	/* The way back for the host-side work at close (session_end). */
+	s->host_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (s->host_mnt < 0)
+		return cz_fail(err, errno, "/proc/self/ns/mnt: %m");
 	if (with_cgroup) {
 		char procs[PATH_MAX + 16];
 		/* We must be able to go back, or the teardown would kill us. */

@@ -4,6 +4,7 @@
  * login shell.  The static build (CZ_TWIN, see twin.c) first hands a caller
  * who came through the setuid bit to its dynamically linked twin. */
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/auxv.h>
 
 #include "frontend.h"
@@ -29,6 +30,12 @@ int main(int argc, char **argv)
 		return cz_twin_exec(CZ_TWIN, argv);
 #endif
 	base = base ? base + 1 : name;
+#ifndef CZ_TWIN
+	/* Handed over by the static build, we run under the twin's file
+	 * name: ps and pgrep should still see the name we were called by. */
+	if (getauxval(AT_SECURE))
+		prctl(PR_SET_NAME, base[0] == '-' ? base + 1 : base);
+#endif
 	if (strcmp(base, "containerize") == 0)
 		return cz_cli_main(argc, argv);
 	return cz_login_main(argc, argv);

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "frontend.h"
@@ -99,9 +98,12 @@ int cz_twin_exec(const char *twin, char **argv)
 	if (*base == '-')
 		base++;		/* a login shell's argv[0] */
 	if (fd >= 0) {
-		syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
-		snprintf(why, sizeof why, "%s", strerror(errno));
+		/* By path, not by the descriptor: execveat would name the
+		 * process after the descriptor ("3" in ps).  The path cannot
+		 * change meanwhile: only root can write anywhere along it. */
 		close(fd);
+		execve(twin, argv, environ);
+		snprintf(why, sizeof why, "%s", strerror(errno));
 	}
 	fprintf(stderr, "%s: cannot run %s: %s\n", base, twin, why);
 	return CZ_EXIT_FAIL;

@@ -54,6 +54,7 @@ done
 if [ -n "$found" ]; then
 	pass "a mapped user's containerize process is the twin ($TWIN)"
 	assert_eq "$CZU" "$(tr '\0' ' ' <"$found/cmdline" | cut -d' ' -f1)" "... with the argv[0] the user gave"
+	assert_eq "containerize" "$(cat "$found/comm")" "... and the name it was called by (ps, pgrep -x containerize)"
 else
 	fail "a mapped user's containerize process is the twin ($TWIN)" "no process runs it"
 fi
