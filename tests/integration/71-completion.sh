@@ -19,14 +19,16 @@ fi
 check "the completion file is valid bash" bash -n "$COMPFILE"
 
 # comp [--as USER] WORD... : complete the last WORD (may be '') of the command line WORD...;
-# prints COMPREPLY sorted, one a line. containerize is found in PATH as the repo's build.
+# prints COMPREPLY sorted, one a line. containerize is found in PATH as the repo's build. The
+# completion file comes on descriptor 3: the checkout may be where USER cannot read (/root).
 comp() {
 	local as=()
 	if [ "$1" = --as ]; then as=(setpriv --reuid="$2" --regid="$(id -g "$2")" --clear-groups); shift 2; fi
 	"${as[@]}" env PATH="$(dirname "$CZ"):$PATH" bash -c '
 		. "$1" || exit 1
-		. "$2" || exit 1
-		shift 2
+		. /dev/fd/3 || exit 1
+		exec 3<&-
+		shift 1
 		COMP_WORDS=("$@")
 		COMP_CWORD=$(($# - 1))
 		COMP_LINE="$*"
@@ -36,7 +38,7 @@ comp() {
 		[ -n "$f" ] || { echo "no completion for $1" >&2; exit 1; }
 		"$f" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
 		[ ${#COMPREPLY[@]} -gt 0 ] && printf "%s\n" "${COMPREPLY[@]}" | sort
-		exit 0' comp "$BC" "$COMPFILE" "$@" 2>"$T/comp.err" </dev/null
+		exit 0' comp "$BC" "$@" 2>"$T/comp.err" </dev/null 3<"$COMPFILE"
 }
 
 # assert_comp EXPECTED DESC WORD...: COMPREPLY, sorted and joined with spaces, is EXPECTED
