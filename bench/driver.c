@@ -3,15 +3,9 @@
  *   driver [-n ROUNDS] [-w WARMUP] [-c K] [-H] [-e ERRFILE] -- \
  *          LABEL[@RUNS] CMD [ARG...] ::: LABEL[@RUNS] CMD [ARG...] ::: ...
  *
- * Every round runs each command once, in an order shuffled anew each round
- * (a fixed seed: the same orders every time), so that whatever the machine
- * does meanwhile falls on every command alike and ratios between them
- * survive noise.  Not simply rotated (A B C, B C A, ...): then every command
- * always follows the same one, and the work the kernel finishes after a
- * process has exited (RCU callbacks freeing its mounts, namespaces and
- * cgroups) always lands on the same next command — measured: rotated,
- * containerize, always run right after unshare, came out 1.25x unshare;
- * shuffled, 0.9x.  A
+ * Every round runs each command once, in an order rotated by one each round
+ * (A B C, B C A, C A B, ...), so that whatever the machine does meanwhile
+ * falls on every command alike and ratios between them survive noise.  A
  * command given as LABEL@RUNS (RUNS < ROUNDS: a slow peer) runs only in
  * RUNS evenly spread rounds.  WARMUP rounds run first and are not counted.
  *
@@ -147,23 +141,6 @@ static int run_once(struct cmd *c, double *ms)
 	return worst;
 }
 
-/* Fisher-Yates with xorshift64: reproducible, no libc state. */
-static void shuffle(int *a, int n)
-{
-	static unsigned long long x = 0x9e3779b97f4a7c15ULL;
-	int i, j, t;
-
-	for (i = n - 1; i > 0; i--) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		j = (int)(x % (unsigned long long)(i + 1));
-		t = a[i];
-		a[i] = a[j];
-		a[j] = t;
-	}
-}
-
 /* Does command c (of `runs` runs) take part in round r of `rounds`? */
 static int in_round(const struct cmd *c, int r)
 {
@@ -202,7 +179,7 @@ static void __attribute__((noreturn)) usage(void)
 int main(int argc, char **argv)
 {
 	struct cmd cmds[32];
-	int ncmd = 0, opt, i, r, k, *order;
+	int ncmd = 0, opt, i, r, k;
 
 	while ((opt = getopt(argc, argv, "+n:w:c:He:")) != -1) {
 		switch (opt) {
@@ -251,15 +228,9 @@ int main(int argc, char **argv)
 			double ms;
 			(void)run_once(&cmds[i], &ms);
 		}
-	order = calloc((size_t)ncmd, sizeof *order);
-	if (!order)
-		die("calloc");
-	for (k = 0; k < ncmd; k++)
-		order[k] = k;
 	for (r = 0; r < rounds; r++) {
-		shuffle(order, ncmd);
 		for (k = 0; k < ncmd; k++) {
-			struct cmd *c = &cmds[order[k]];
+			struct cmd *c = &cmds[(k + r) % ncmd];
 			double ms;
 			int st;
 
