@@ -85,9 +85,9 @@ static int authorize(struct cz_frontend *fe, const struct cz_identity *id,
 	}
 	r = cz_map_allows(fe->conf, &who, group, container, rule, &err);
 	if (r < 0)
-		syslog(LOG_AUTHPRIV | LOG_ERR, "%s", err.msg);
+		cz_syslog(LOG_ERR, "%s", err.msg);
 	if (r <= 0) {
-		syslog(LOG_AUTHPRIV | LOG_WARNING, "refused %s/%s for %s: no rule in %s", group, container,
+		cz_syslog(LOG_WARNING, "refused %s/%s for %s: no rule in %s", group, container,
 		       id->user, fe->conf);
 		cz_errx("permission denied: no rule in %s gives %s the container %s/%s", fe->conf,
 			id->user, group, container);

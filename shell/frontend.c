@@ -33,7 +33,7 @@ static void log_cb(void *data, int priority, const char *fmt, va_list ap)
 
 	(void)data;
 	va_copy(ap2, ap);
-	vsyslog(LOG_AUTHPRIV | (priority & LOG_PRIMASK), fmt, ap2);
+	cz_vsyslog(priority, fmt, ap2);
 	va_end(ap2);
 	if (!(priority & CZ_LOG_AUDIT) && (priority & LOG_PRIMASK) <= LOG_WARNING) {
 		fprintf(stderr, "%s: ", prog);
@@ -78,7 +78,7 @@ int cz_frontend_init(struct cz_frontend *fe, const char *ident)
 
 	prog = ident;
 	memset(fe, 0, sizeof *fe);
-	openlog(ident, LOG_PID, LOG_AUTHPRIV);
+	cz_syslog_open(ident);
 	fe->caller_uid = getuid();
 	fe->caller_env = environ;
 	/* Overrides only for a caller who is root anyway: never through the

@@ -2,6 +2,7 @@
 #ifndef CZ_FRONTEND_H
 #define CZ_FRONTEND_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include "containerize.h"
@@ -18,6 +19,12 @@ int cz_login_main(int argc, char **argv);
 /* The static build: exec the dynamic twin at path TWIN (twin.c); returns
  * only on failure, after printing why, with the exit status to use. */
 int cz_twin_exec(const char *twin, char **argv);
+
+/* Messages to syslog, facility authpriv (syslog.c): the identity to use,
+ * then priority (LOG_ERR, ...) and a format. */
+void cz_syslog_open(const char *ident);
+void cz_syslog(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cz_vsyslog(int priority, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Who runs us, and the paths to use: the build-time ones, or for real
  * root without AT_SECURE the CONTAINERIZE_* environment overrides. */

@@ -54,9 +54,9 @@ int cz_login_main(int argc, char **argv)
 	who = (struct cz_who){ id.user, id.groups, id.ngroups };
 	r = cz_map_lookup(fe.conf, &who, &rule, &err);
 	if (r < 0)
-		syslog(LOG_AUTHPRIV | LOG_ERR, "%s", err.msg);
+		cz_syslog(LOG_ERR, "%s", err.msg);
 	if (r <= 0) {
-		syslog(LOG_AUTHPRIV | LOG_WARNING, "refused login of %s: no container mapped in %s", id.user, fe.conf);
+		cz_syslog(LOG_WARNING, "refused login of %s: no container mapped in %s", id.user, fe.conf);
 		cz_errx("no container is mapped for user '%s' in %s", id.user, fe.conf);
 		cz_identity_free(&id);
 		return CZ_EXIT_FAIL;
