@@ -36,6 +36,16 @@ struct cz_config {
 				   owned by root or writable by others */
 	cz_log_fn log;		/* may be NULL */
 	void *log_data;
+	/* cz_session_start asks this just before it lets the command go
+	 * (the first session's setup process, or a joining session's child):
+	 * true if the caller was interrupted meanwhile.  The command then
+	 * never runs, the session is undone (a setup as if it had failed,
+	 * without running `stop`), and cz_session_start returns -EINTR.  It
+	 * is asked after the namespaces are pinned and the state is complete,
+	 * so that the command starts as soon as the answer is given.  NULL:
+	 * never interrupted. */
+	bool (*interrupted)(void *data);
+	void *interrupted_data;
 };
 
 /* Untrusted text made printable for a message: control bytes as \xNN. */

@@ -148,14 +148,10 @@ static int open_locked(struct cz_session *s, struct cz_lock *lk, bool *setup, pi
 	r = cz_setup(&s->cfg, &s->g, lk, &s->st, command, err);
 	if (r < 0 || r == CZ_SETUP_IN_CHILD)
 		return r;
+	/* The state is complete already (cz_setup, before the command ran). */
 	s->reffd = openat(lk->dirfd, "ref", O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (s->reffd < 0 || flock(s->reffd, LOCK_SH) < 0)
 		r = cz_fail(err, errno, "ref: %m");
-	if (r == 0) {
-		/* Complete only now: a crash before this is an unfinished setup. */
-		s->st.complete = true;
-		r = cz_state_write(lk, &s->st, err);
-	}
 	/* The setup process is the command already: nothing left to enter. */
 	if (r == 0 && !(command && *command > 0))
 		r = open_live(s, lk->dirfd, err);
@@ -212,6 +208,12 @@ static int session_open(const struct cz_config *cfg, const char *group,
 	if (r < 0 && setup)
 		cz_rundir_remove(cfg, group, &lk);
 	cz_lock_release(&lk);
+	if (r == -EINTR) {
+		cz_log(cfg, LOG_NOTICE, "setup of %s/%s for %s interrupted, undone", group, container,
+		       cfg->user ? cfg->user : "?");
+		session_free(s);
+		return r;
+	}
 	if (r < 0) {
 		cz_log(cfg, LOG_ERR | CZ_LOG_AUDIT, "setup of %s/%s for %s failed: %s", group, container,
 		       cfg->user ? cfg->user : "?", err->msg);
@@ -304,6 +306,14 @@ pid_t cz_session_start(const struct cz_config *cfg, const char *group,
 		/* Set up by a process that is now the command. */
 		session_close_fds(*out);
 		return command;
+	}
+	if (cfg->interrupted && cfg->interrupted(cfg->interrupted_data)) {
+		struct cz_error e = { 0 };
+		/* Joined (or set up with a pid namespace) but interrupted
+		 * meanwhile: leave as if nothing had run. */
+		cz_session_abort(*out, &e);
+		*out = NULL;
+		return cz_fail(err, EINTR, "interrupted");
 	}
 	return session_fork(*out, err);
 }

@@ -232,6 +232,15 @@ static int handshake(const struct cz_config *cfg, struct cz_group *g, struct cz_
 		return r;
 	}
 	r = cz_pin_namespaces(lk, pid, g->nsflags, err);
+	/* Complete before anything runs inside: a crash from here on leaves
+	 * an instance whose teardown runs `stop`. */
+	if (r == 0) {
+		st->complete = true;
+		r = cz_state_write(lk, st, err);
+	}
+	/* The last moment to keep the command from ever running. */
+	if (r == 0 && command && cfg->interrupted && cfg->interrupted(cfg->interrupted_data))
+		r = cz_fail(err, EINTR, "interrupted during the setup");
 	if (r == 0 && cz_write_all(down, "g", 1) != 1)
 		r = cz_fail(err, EIO, "the setup process died");
 	close(down);

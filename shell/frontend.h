@@ -56,8 +56,8 @@ struct cz_command {
 /* Open a session in GROUP/CONTAINER, run cmd, close: the whole life of a
  * CLI or login-shell session.  INT, TERM, HUP and QUIT are held back while
  * the container is set up or torn down (a signal then must not leave half
- * of either); one that arrived meanwhile ends the run with 128+N after the
- * work is complete, without running the command. */
+ * of either); one that arrived during the setup ends the run with 128+N
+ * without running the command, once the setup is undone. */
 int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *container,
 		     const struct cz_command *cmd);
 

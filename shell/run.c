@@ -93,8 +93,7 @@ static int become(const struct cz_command *cmd, const char *shell, char ***envp)
 	return 0;
 }
 
-static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, const char *group_shell, int errfd,
-						  int gate)
+static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, const char *group_shell, int errfd)
 {
 	const char *shell = pick_shell(cmd->shell && cmd->shell[0] ? cmd->shell : group_shell);
 	const char *base = strrchr(shell, '/') ? strrchr(shell, '/') + 1 : shell;
@@ -102,12 +101,6 @@ static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, c
 	sigset_t none;
 	int e;
 
-	char go;
-
-	/* Not before the parent knows the setup was not interrupted. */
-	if (read(gate, &go, 1) != 1)
-		_exit(CZ_EXIT_FAIL);
-	close(gate);
 	set_signals(false);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -181,6 +174,22 @@ static int held_signal(const sigset_t *held)
 	return 0;
 }
 
+/* cz_config.interrupted: has a held signal arrived?  (Left pending for
+ * held_signal.)  The library asks just before it lets the command go. */
+static bool pending_held(void *data)
+{
+	const sigset_t *held = data;
+	sigset_t pending;
+	size_t i;
+
+	if (sigpending(&pending) < 0)
+		return false;
+	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		if (sigismember(held, forwarded[i]) && sigismember(&pending, forwarded[i]))
+			return true;
+	return false;
+}
+
 int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *container,
 		     const struct cz_command *cmd)
 {
@@ -188,7 +197,7 @@ int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *cont
 	struct cz_error err = { 0 };
 	struct cz_session *s;
 	sigset_t held;
-	int pipefd[2], gate[2], sig, ret;
+	int pipefd[2], sig, ret;
 	size_t i;
 	pid_t pid;
 
@@ -197,10 +206,15 @@ int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *cont
 		sigaddset(&held, forwarded[i]);
 	sigprocmask(SIG_BLOCK, &held, NULL);
 	/* exec's errno comes back through it (126/127 and the message). */
-	if (pipe2(pipefd, O_CLOEXEC) < 0 || pipe2(gate, O_CLOEXEC) < 0) {
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		cz_errx("pipe: %s", strerror(errno));
 		return CZ_EXIT_FAIL;
 	}
+	/* A signal held back during the setup keeps the command from ever
+	 * running: the library asks at the last moment before letting it go,
+	 * and undoes the session (then returns -EINTR). */
+	fe->cfg.interrupted = pending_held;
+	fe->cfg.interrupted_data = &held;
 	pid = cz_session_start(&fe->cfg, group, container, &s, &err);
 	if (pid == 0) {
 		if (err.code) {
@@ -208,33 +222,16 @@ int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *cont
 			_exit(CZ_EXIT_FAIL);
 		}
 		close(pipefd[0]);
-		close(gate[1]);
-		child_exec(cmd, cz_session_shell(s), pipefd[1], gate[0]);
+		child_exec(cmd, cz_session_shell(s), pipefd[1]);
 	}
 	close(pipefd[1]);
-	close(gate[0]);
 	if (pid < 0) {
 		close(pipefd[0]);
-		close(gate[1]);
-		cz_errx("%s", err.msg);
 		sig = held_signal(&held);
+		if (pid != -EINTR || !sig)
+			cz_errx("%s", err.msg);
 		return sig ? 128 + sig : CZ_EXIT_FAIL;
 	}
-	sig = held_signal(&held);
-	if (sig) {
-		/* Interrupted while the container was set up: the command
-		 * never runs (the gate stays shut). */
-		close(gate[1]);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		close(pipefd[0]);
-		if (cz_session_abort(s, &err) < 0)
-			cz_errx("%s", err.msg);
-		return 128 + sig;
-	}
-	if (write(gate[1], "g", 1) != 1)
-		cz_errx("gate: %s", strerror(errno));
-	close(gate[1]);
 	ret = wait_command(s, pid, pipefd[0], what, &held);
 	sig = held_signal(&held);
 	return sig ? 128 + sig : ret;
