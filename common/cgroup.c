@@ -178,6 +178,11 @@ int cz_cgroup_kill(const char *path, struct cz_error *err)
 
 	if (!path[0])
 		return 0;
+	/* Empty (the usual case: the last session's command has been reaped):
+	 * the kernel lets it go at once, and refuses (EBUSY) while a process
+	 * is left.  Cheaper than opening and reading cgroup.events first. */
+	if (rmdir(path) == 0 || errno == ENOENT)
+		return 0;
 	snprintf(file, sizeof file, "%s/cgroup.events", path);
 	pfd.fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (pfd.fd < 0)
