@@ -107,13 +107,15 @@ out:
 	return r;
 }
 
-static int same_file(int fd, const char *path)
+/* The lock we hold is still the container's: a teardown unlinks the lock
+ * file (then removes the directory it is in) while holding it.  Files here
+ * are never renamed, so a lock that still has a link is at DIR/lock, in
+ * the directory we opened it through, which cannot have been removed. */
+static bool still_linked(int fd)
 {
-	struct stat a, b;
+	struct stat sb;
 
-	if (fstat(fd, &a) < 0 || stat(path, &b) < 0)
-		return 0;
-	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	return fstat(fd, &sb) == 0 && sb.st_nlink > 0;
 }
 
 static int make_dirs(const char *rundir, const char *group, const char *dir)
@@ -175,7 +177,7 @@ int cz_lock_take(const struct cz_config *cfg, const char *group,
 			return cz_fail(err, -r, "%s: %s", lockpath, strerror(-r));
 		}
 		/* The teardown that held it may have removed it all. */
-		if (same_file(lk->lockfd, lockpath) && same_file(lk->dirfd, lk->dir))
+		if (still_linked(lk->lockfd))
 			return 0;
 		cz_lock_release(lk);
 		if (!create)
