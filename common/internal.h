@@ -80,6 +80,11 @@ int cz_state_parse(const char *text, struct cz_state *st, struct cz_error *err);
 int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err);
 int cz_state_write(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err);
 int cz_boot_id(char *buf, size_t len);
+/* Does the state belong to this boot?  An empty boot id (state on a tmpfs)
+ * does, by construction. */
+bool cz_same_boot(const struct cz_state *st);
+/* Is the run dir on a file system that a reboot empties (tmpfs)? */
+bool cz_rundir_volatile(const char *rundir);
 
 struct cz_lock {
 	int dirfd;			/* RUNDIR/GROUP/CONTAINER */

@@ -7,6 +7,7 @@
  * notices (its inode is no longer the one at the path) and retries. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -105,6 +107,13 @@ out:
 		cz_fail(err, -r, "run dir %s: %s", real, strerror(-r));
 	close(fd);
 	return r;
+}
+
+bool cz_rundir_volatile(const char *rundir)
+{
+	struct statfs sfs;
+
+	return statfs(rundir, &sfs) == 0 && (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC);
 }
 
 /* The lock we hold is still the container's: a teardown unlinks the lock

@@ -72,12 +72,10 @@ static void session_free(struct cz_session *s)
 /* Is the state we found under the lock a live instance? */
 static bool state_is_live(int dirfd, const struct cz_state *st, int *reffd)
 {
-	char boot[64];
-
 	*reffd = -1;
 	if (!st->complete)
 		return false;		/* its setup died holding the lock */
-	if (cz_boot_id(boot, sizeof boot) < 0 || strcmp(boot, st->boot_id) != 0)
+	if (!cz_same_boot(st))
 		return false;		/* another boot: nothing of it is left */
 	*reffd = openat(dirfd, "ref", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (*reffd < 0)
@@ -92,8 +90,7 @@ static bool state_is_live(int dirfd, const struct cz_state *st, int *reffd)
 static void clean_stale(const struct cz_config *cfg, struct cz_lock *lk, const struct cz_state *st)
 {
 	struct cz_error e = { 0 };
-	char boot[64];
-	bool same_boot = cz_boot_id(boot, sizeof boot) == 0 && strcmp(boot, st->boot_id) == 0;
+	bool same_boot = cz_same_boot(st);
 
 	cz_log(cfg, LOG_NOTICE, "cleaning up stale container %s/%s (instance %d%s)", lk->group,
 	       lk->container, (int)st->pid, !st->complete ? ", setup died" : same_boot ? ", no session left" : ", other boot");

@@ -191,7 +191,9 @@ static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lo
 	st->nsflags = g->nsflags;
 	st->prop = g->prop;
 	snprintf(st->tree, sizeof st->tree, "%s", g->tree);
-	if (cz_boot_id(st->boot_id, sizeof st->boot_id) < 0)
+	/* State on a tmpfs cannot outlive the boot; elsewhere it records
+	 * which boot it belongs to (an empty boot id means this one). */
+	if (!cz_rundir_volatile(cfg->rundir) && cz_boot_id(st->boot_id, sizeof st->boot_id) < 0)
 		return cz_fail(err, EIO, "cannot read the boot id");
 	r = cz_rundir_prepare(cfg->rundir, false, err);
 	if (r < 0)

@@ -23,6 +23,15 @@ int cz_boot_id(char *buf, size_t len)
 	return 0;
 }
 
+bool cz_same_boot(const struct cz_state *st)
+{
+	char boot[64];
+
+	if (!st->boot_id[0])
+		return true;	/* recorded on a tmpfs, which a reboot empties */
+	return cz_boot_id(boot, sizeof boot) == 0 && strcmp(boot, st->boot_id) == 0;
+}
+
 int cz_state_format(const struct cz_state *st, char *buf, size_t len)
 {
 	int n = snprintf(buf, len,

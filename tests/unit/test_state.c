@@ -40,6 +40,12 @@ int main(void)
 	ok(cz_state_parse("version=1\ncomplete=1\npid=3x\nboot_id=x\ntree=/t\n", &b, &e) < 0, "junk pid refused");
 	ok(cz_state_parse("version=1\ncomplete=1\npid=3\nboot_id=x\ntree=rel\n", &b, &e) < 0, "relative tree refused");
 	ok(cz_state_parse("garbage", &b, &e) < 0, "garbage refused");
+	ok(cz_state_parse("version=1\ncomplete=1\npid=3\nboot_id=\ntree=/t\n", &b, &e) == 0 && !b.boot_id[0],
+	   "an empty boot id (state on a tmpfs) parses");
+	ok(cz_same_boot(&b), "... and belongs to this boot");
+	ok(cz_boot_id(b.boot_id, sizeof b.boot_id) == 0 && cz_same_boot(&b), "this boot's id is this boot");
+	snprintf(b.boot_id, sizeof b.boot_id, "00000000-1111-2222-3333-444444444444");
+	ok(!cz_same_boot(&b), "another boot id is another boot");
 	ok(cz_state_parse("version=1\ncomplete=0\npid=3\nboot_id=x\ntree=/t\nfuture=1\n", &b, &e) == 0 && !b.complete,
 	   "unknown keys ignored, incomplete setup read");
 	ok(cz_state_parse("version=1\ncomplete=1\npid=3\nboot_id=x\ntree=/t\nteardown=2\n", &b, &e) == 0 && b.teardown == 2,
