@@ -95,7 +95,11 @@ static int become(const struct cz_command *cmd, const char *shell, char ***envp)
 
 static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, const char *group_shell, int errfd)
 {
-	const char *shell = pick_shell(cmd->shell && cmd->shell[0] ? cmd->shell : group_shell);
+	bool argv_given = cmd->argv && cmd->argv[0];
+	/* The shell runs, or names SHELL for a user; root's COMMAND needs
+	 * none (no probing for bash on its way to exec). */
+	const char *shell = argv_given && !cmd->as ? "" :
+			    pick_shell(cmd->shell && cmd->shell[0] ? cmd->shell : group_shell);
 	const char *base = strrchr(shell, '/') ? strrchr(shell, '/') + 1 : shell;
 	char **envp = environ, dashed[300];
 	sigset_t none;
@@ -110,7 +114,7 @@ static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, c
 	/* Descriptors the caller gave us beyond 0-2 do not pass (as sudo's
 	 * closefrom); ours are all O_CLOEXEC. */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (cmd->argv && cmd->argv[0]) {
+	if (argv_given) {
 		execvp(cmd->argv[0], cmd->argv);
 	} else {
 		char *av[4] = { cz_unconst_arg(base), NULL, NULL, NULL };
