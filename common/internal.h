@@ -79,6 +79,10 @@ int cz_state_format(const struct cz_state *st, char *buf, size_t len);
 int cz_state_parse(const char *text, struct cz_state *st, struct cz_error *err);
 int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err);
 int cz_state_write(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err);
+/* cz_state_write in two steps: write state.new, then rename it over state
+ * (the setup stages the complete state while its setup process works). */
+int cz_state_stage(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err);
+int cz_state_commit(const struct cz_lock *lk, struct cz_error *err);
 int cz_boot_id(char *buf, size_t len);
 /* Does the state belong to this boot?  An empty boot id (state on a tmpfs)
  * does, by construction. */
@@ -107,6 +111,9 @@ void cz_rundir_remove(const struct cz_config *cfg, const char *group, struct cz_
 int cz_count_sessions(int reffd);
 
 /* ---- pins (pins.c) ---- */
+/* The files the pins go onto, made beforehand (cz_pin_files), then the
+ * binds of the namespaces of process pid onto them. */
+int cz_pin_files(const struct cz_lock *lk, int nsflags, struct cz_error *err);
 int cz_pin_namespaces(const struct cz_lock *lk, pid_t pid, int nsflags, struct cz_error *err);
 /* nsflags: the kinds to unmount for sure; others are removed if found. */
 void cz_unpin_namespaces(const struct cz_lock *lk, int nsflags);

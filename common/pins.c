@@ -21,12 +21,8 @@
 static int pin_one(const char *src, const char *dst)
 {
 	struct timespec ts = { 0, 1000000 };
-	int tries, fd;
+	int tries;
 
-	fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	close(fd);
 	for (tries = 0; tries < 20; tries++) {
 		if (mount(src, dst, NULL, MS_BIND, NULL) == 0)
 			return 0;
@@ -35,6 +31,22 @@ static int pin_one(const char *src, const char *dst)
 		nanosleep(&ts, NULL);
 	}
 	return -errno;
+}
+
+int cz_pin_files(const struct cz_lock *lk, int nsflags, struct cz_error *err)
+{
+	int i, fd;
+
+	for (i = 0; i < CZ_NS_COUNT; i++) {
+		const struct cz_ns_kind *k = &cz_ns_kinds[i];
+		if (!(k->flag & (nsflags | CLONE_NEWNS)))
+			continue;
+		fd = openat(lk->dirfd, k->name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return cz_fail(err, errno, "%s/%s: %m", lk->dir, k->name);
+		close(fd);
+	}
+	return 0;
 }
 
 int cz_pin_namespaces(const struct cz_lock *lk, pid_t pid, int nsflags, struct cz_error *err)

@@ -220,8 +220,18 @@ static int handshake(const struct cz_config *cfg, struct cz_group *g, struct cz_
 		     struct cz_error *err)
 {
 	struct setup_msg m = { 0 };
-	ssize_t n = cz_read_all(up, &m, sizeof m);
+	ssize_t n;
 	int r, status;
+
+	/* While the setup process works (it takes longer): the pin files,
+	 * and the state as it will be once the namespaces are pinned. */
+	r = cz_pin_files(lk, g->nsflags, err);
+	if (r == 0) {
+		st->complete = true;
+		r = cz_state_stage(lk, st, err);
+		st->complete = false;
+	}
+	n = cz_read_all(up, &m, sizeof m);
 
 	if (n != (ssize_t)sizeof m || m.type != MSG_READY) {
 		if (n == (ssize_t)sizeof m && m.type == MSG_ERROR)
@@ -233,13 +243,14 @@ static int handshake(const struct cz_config *cfg, struct cz_group *g, struct cz_
 		setup_undo(cfg, g, lk, st, n == (ssize_t)sizeof m ? m.bind_started : g->hook[CZ_HOOK_BIND]);
 		return r;
 	}
-	r = cz_pin_namespaces(lk, pid, g->nsflags, err);
+	if (r == 0)
+		r = cz_pin_namespaces(lk, pid, g->nsflags, err);
 	/* Complete before anything runs inside: a crash from here on leaves
 	 * an instance whose teardown runs `stop`. */
-	if (r == 0) {
+	if (r == 0)
+		r = cz_state_commit(lk, err);
+	if (r == 0)
 		st->complete = true;
-		r = cz_state_write(lk, st, err);
-	}
 	/* The last moment to keep the command from ever running. */
 	if (r == 0 && command && cfg->interrupted && cfg->interrupted(cfg->interrupted_data))
 		r = cz_fail(err, EINTR, "interrupted during the setup");

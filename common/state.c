@@ -144,7 +144,7 @@ int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err)
 	return cz_state_parse(buf, st, err);
 }
 
-int cz_state_write(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err)
+int cz_state_stage(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err)
 {
 	char buf[2 * PATH_MAX + 512];
 	int n = cz_state_format(st, buf, sizeof buf), fd, dirfd = lk->dirfd;
@@ -162,10 +162,22 @@ int cz_state_write(const struct cz_lock *lk, const struct cz_state *st, struct c
 		unlinkat(dirfd, "state.new", 0);
 		return cz_fail(err, (int)-w, "%s/state: %s", lk->dir, strerror((int)-w));
 	}
-	if (renameat(dirfd, "state.new", dirfd, "state") < 0) {
+	return 0;
+}
+
+int cz_state_commit(const struct cz_lock *lk, struct cz_error *err)
+{
+	if (renameat(lk->dirfd, "state.new", lk->dirfd, "state") < 0) {
 		int e = errno;
-		unlinkat(dirfd, "state.new", 0);
+		unlinkat(lk->dirfd, "state.new", 0);
 		return cz_fail(err, e, "%s/state: %s", lk->dir, strerror(e));
 	}
 	return 0;
+}
+
+int cz_state_write(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err)
+{
+	int r = cz_state_stage(lk, st, err);
+
+	return r < 0 ? r : cz_state_commit(lk, err);
 }
