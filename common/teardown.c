@@ -42,25 +42,27 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 		const struct cz_state *state, bool ran, struct cz_error *err)
 {
 	struct cz_state st = *state;
-	struct cz_group g;
+	struct cz_group loaded;
+	const struct cz_group *g = known;
 	struct cz_error e = { 0 };
 	bool have_group, bound;
 	int r = 0;
 
-	/* The session's own reading of the group, or a fresh one. */
-	if (known) {
-		g = *known;
-		g.groupfd = g.treefd = -1;	/* not ours to close */
-		have_group = true;
-	} else {
-		have_group = cz_group_load(cfg, lk->group, lk->container, &g, &e) == 0;
-		if (!have_group)
+	/* The session's own reading of the group (not copied: it is large,
+	 * and its descriptors are not ours to close), or a fresh one. */
+	if (!known) {
+		g = &loaded;
+		if (cz_group_load(cfg, lk->group, lk->container, &loaded, &e) < 0) {
 			cz_log(cfg, LOG_WARNING, "teardown without hooks: %s", e.msg);
+			cz_group_close(&loaded);
+			g = NULL;
+		}
 	}
+	have_group = g != NULL;
 	bound = cz_exists(lk->dirfd, CZ_BIND_MARKER);
-	if (have_group && ran && st.teardown < 1 && g.hook[CZ_HOOK_STOP]) {
+	if (have_group && ran && st.teardown < 1 && g->hook[CZ_HOOK_STOP]) {
 		progress(cfg, lk, &st, 1);
-		run_hook(cfg, &g, &st, CZ_HOOK_STOP, true);
+		run_hook(cfg, g, &st, CZ_HOOK_STOP, true);
 	}
 	if (cz_cgroup_kill(st.cgroup, &e) < 0) {
 		cz_log(cfg, LOG_ERR, "%s", e.msg);
@@ -73,13 +75,14 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 	if (st.prop == CZ_PROP_SHARED && umount2(st.tree, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL)
 		cz_log(cfg, LOG_ERR, "unmounting %s: %m", st.tree);
 	/* unbind undoes what bind did: only if bind started, and only once. */
-	if (have_group && bound && st.teardown < 2 && g.hook[CZ_HOOK_UNBIND]) {
+	if (have_group && bound && st.teardown < 2 && g->hook[CZ_HOOK_UNBIND]) {
 		progress(cfg, lk, &st, 2);
-		run_hook(cfg, &g, &st, CZ_HOOK_UNBIND, false);
+		run_hook(cfg, g, &st, CZ_HOOK_UNBIND, false);
 	}
 	unlinkat(lk->dirfd, "state", 0);
 	unlinkat(lk->dirfd, "ref", 0);
 	unlinkat(lk->dirfd, CZ_BIND_MARKER, 0);
-	cz_group_close(&g);
+	if (!known && g)
+		cz_group_close(&loaded);
 	return r;
 }
