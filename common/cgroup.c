@@ -105,7 +105,8 @@ static int mkdir_up(char *path)
 	return mkdir(path, 0755) == 0 ? 0 : -errno;
 }
 
-int cz_cgroup_create(const char *path, struct cz_error *err)
+/* Out of line: its buffers would deepen the stack of the common case. */
+static __attribute__((noinline)) int create_slow(const char *path, struct cz_error *err)
 {
 	char dir[PATH_MAX];
 	int r = -ENOENT, tries;
@@ -127,6 +128,14 @@ int cz_cgroup_create(const char *path, struct cz_error *err)
 	if (r < 0)
 		return cz_fail(err, -r, "creating cgroup %s: %s", path, strerror(-r));
 	return 0;
+}
+
+int cz_cgroup_create(const char *path, struct cz_error *err)
+{
+	/* Usually the <cgroup-name> parent is there (it is kept). */
+	if (mkdir(path, 0755) == 0)
+		return 0;
+	return create_slow(path, err);
 }
 
 static void kill_procs(const char *path)
@@ -167,22 +176,13 @@ static int events_populated(int fd)
 	return parse_populated(buf);
 }
 
-/* Kill everything in the cgroup, wait until it is empty, remove it (its
- * parent, the group's <cgroup-name>, stays, as a systemd slice does). */
-int cz_cgroup_kill(const char *path, struct cz_error *err)
+static __attribute__((noinline)) int kill_and_remove(const char *path, struct cz_error *err)
 {
 	char file[PATH_MAX + 32], killfile[PATH_MAX + 32];
 	long long deadline, resent;
 	struct pollfd pfd;
 	int r;
 
-	if (!path[0])
-		return 0;
-	/* Empty (the usual case: the last session's command has been reaped):
-	 * the kernel lets it go at once, and refuses (EBUSY) while a process
-	 * is left.  Cheaper than opening and reading cgroup.events first. */
-	if (rmdir(path) == 0 || errno == ENOENT)
-		return 0;
 	snprintf(file, sizeof file, "%s/cgroup.events", path);
 	pfd.fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (pfd.fd < 0)
@@ -212,4 +212,18 @@ int cz_cgroup_kill(const char *path, struct cz_error *err)
 	/* The parent (<cgroup-name>) stays, as a systemd slice does: removing
 	 * and making it again on every start costs two cgroup operations. */
 	return 0;
+}
+
+/* Kill everything in the cgroup, wait until it is empty, remove it (its
+ * parent, the group's <cgroup-name>, stays, as a systemd slice does). */
+int cz_cgroup_kill(const char *path, struct cz_error *err)
+{
+	if (!path[0])
+		return 0;
+	/* Empty (the usual case: the last session's command has been reaped):
+	 * the kernel lets it go at once, and refuses (EBUSY) while a process
+	 * is left.  Cheaper than opening and reading cgroup.events first. */
+	if (rmdir(path) == 0 || errno == ENOENT)
+		return 0;
+	return kill_and_remove(path, err);
 }

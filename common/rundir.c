@@ -149,7 +149,6 @@ int cz_lock_take(const struct cz_config *cfg, const char *group,
 		 const char *container, bool create, struct cz_lock *lk,
 		 struct cz_error *err)
 {
-	char lockpath[PATH_MAX + 8];
 	int r, tries;
 
 	lk->dirfd = lk->lockfd = -1;
@@ -157,7 +156,6 @@ int cz_lock_take(const struct cz_config *cfg, const char *group,
 	snprintf(lk->container, sizeof lk->container, "%s", container);
 	if ((size_t)snprintf(lk->dir, sizeof lk->dir, "%s/%s/%s", cfg->rundir, group, container) >= sizeof lk->dir)
 		return cz_fail(err, ENAMETOOLONG, "run dir path too long");
-	snprintf(lockpath, sizeof lockpath, "%s/lock", lk->dir);
 	for (tries = 0; tries < 1000; tries++) {
 		if (create) {
 			/* RUNDIR itself exists: cz_rundir_prepare made it. */
@@ -178,12 +176,12 @@ int cz_lock_take(const struct cz_config *cfg, const char *group,
 			lk->dirfd = -1;
 			if (r == ENOENT && create)
 				continue;
-			return r == ENOENT ? -ENOENT : cz_fail(err, r, "%s: %s", lockpath, strerror(r));
+			return r == ENOENT ? -ENOENT : cz_fail(err, r, "%s/lock: %s", lk->dir, strerror(r));
 		}
 		r = flock_retry(lk->lockfd, LOCK_EX);
 		if (r < 0) {
 			cz_lock_release(lk);
-			return cz_fail(err, -r, "%s: %s", lockpath, strerror(-r));
+			return cz_fail(err, -r, "%s/lock: %s", lk->dir, strerror(-r));
 		}
 		/* The teardown that held it may have removed it all. */
 		if (still_linked(lk->lockfd))
@@ -192,7 +190,7 @@ int cz_lock_take(const struct cz_config *cfg, const char *group,
 		if (!create)
 			return -ENOENT;
 	}
-	return cz_fail(err, EAGAIN, "%s: could not take the lock", lockpath);
+	return cz_fail(err, EAGAIN, "%s/lock: could not take the lock", lk->dir);
 }
 
 void cz_lock_release(struct cz_lock *lk)

@@ -3,6 +3,7 @@
  * Runs on the host side.  A failing hook is logged and teardown goes on. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <sys/mount.h>
@@ -42,21 +43,26 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 		const struct cz_state *state, bool ran, struct cz_error *err)
 {
 	struct cz_state st = *state;
-	struct cz_group loaded;
+	struct cz_group *loaded = NULL;
 	const struct cz_group *g = known;
 	struct cz_error e = { 0 };
 	bool have_group, bound;
 	int r = 0;
 
 	/* The session's own reading of the group (not copied: it is large,
-	 * and its descriptors are not ours to close), or a fresh one. */
+	 * and its descriptors are not ours to close), or a fresh one (on the
+	 * heap: 13 KB more stack for every teardown, for a rare case). */
 	if (!known) {
-		g = &loaded;
-		if (cz_group_load(cfg, lk->group, lk->container, &loaded, &e) < 0) {
+		loaded = malloc(sizeof *loaded);
+		if (loaded && cz_group_load(cfg, lk->group, lk->container, loaded, &e) < 0) {
 			cz_log(cfg, LOG_WARNING, "teardown without hooks: %s", e.msg);
-			cz_group_close(&loaded);
-			g = NULL;
+			cz_group_close(loaded);
+			free(loaded);
+			loaded = NULL;
+		} else if (!loaded) {
+			cz_log(cfg, LOG_WARNING, "teardown without hooks: out of memory");
 		}
+		g = loaded;
 	}
 	have_group = g != NULL;
 	bound = cz_exists(lk->dirfd, CZ_BIND_MARKER);
@@ -82,7 +88,9 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 	unlinkat(lk->dirfd, "state", 0);
 	unlinkat(lk->dirfd, "ref", 0);
 	unlinkat(lk->dirfd, CZ_BIND_MARKER, 0);
-	if (!known && g)
-		cz_group_close(&loaded);
+	if (loaded) {
+		cz_group_close(loaded);
+		free(loaded);
+	}
 	return r;
 }
