@@ -21,22 +21,35 @@
 
 static const char *ident = "containerize";
 static int log_fd = -2;		/* -2: not tried yet; -1: no syslog here */
+static int log_type = SOCK_DGRAM;
 
 void cz_syslog_open(const char *name)
 {
 	ident = name;
 }
 
+/* A datagram socket, as journald and rsyslog serve; a stream one for a
+ * daemon that listens on one (as glibc falls back). */
 static int log_connect(void)
 {
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	size_t i;
+	int fd;
 
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+	for (i = 0; i < sizeof types / sizeof types[0]; i++) {
+		fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+			log_type = types[i];
+			return fd;
+		}
 		close(fd);
-		fd = -1;
+		if (errno != EPROTOTYPE)
+			break;
 	}
-	return fd;
+	return -1;
 }
 
 void cz_vsyslog(int priority, const char *fmt, va_list ap)
@@ -58,6 +71,8 @@ void cz_vsyslog(int priority, const char *fmt, va_list ap)
 		     stamp, ident, (int)getpid(), msg);
 	if (n >= (int)sizeof line)
 		n = sizeof line - 1;
+	if (log_type == SOCK_STREAM)
+		n++;		/* the NUL ends a message on a stream */
 	if (send(log_fd, line, (size_t)n, MSG_NOSIGNAL) < 0 &&
 	    (errno == ECONNREFUSED || errno == ENOTCONN)) {
 		close(log_fd);
