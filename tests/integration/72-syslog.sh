@@ -12,33 +12,10 @@
 # to the capture as \xNN, so a raw control character in a message shows as \x0a, \x1b...
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TAP_LIB/users.sh"
+. "$TAP_LIB/syslog.sh"
 
-if [ -e /dev/log ] || [ -L /dev/log ]; then
-	skip "syslog capture" "/dev/log exists (a syslog daemon, or another test's catcher): not touching it"
-	done_testing
-fi
-command -v python3 >/dev/null || { skip "syslog capture" "no python3"; done_testing; }
-
-LOG=$T/syslog
-cat >"$T/catch.py" <<'EOF'
-import os, socket, sys
-path, out = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(path)
-os.chmod(path, 0o666)
-def esc(b):
-    return ''.join(chr(c) if 0x20 <= c < 0x7f and c != 0x5c else '\\x%02x' % c for c in b)
-with open(out, 'a', buffering=1) as f:
-    open(out + '.ready', 'w').close()
-    while True:
-        f.write(esc(s.recv(65536)) + '\n')
-EOF
-python3 "$T/catch.py" /dev/log "$LOG" </dev/null >/dev/null 2>"$T/catch.err" &
-CATCH_PID=$!
-wait_file "$LOG.ready" 10
-LOG_INO=$(stat -c %i /dev/log 2>/dev/null)
-on_cleanup "kill $CATCH_PID 2>/dev/null; wait $CATCH_PID 2>/dev/null; [ -S /dev/log ] && [ \"\$(stat -c %i /dev/log)\" = '$LOG_INO' ] && rm -f /dev/log"
-[ -S /dev/log ] && alive "$CATCH_PID" || bail "a catcher on /dev/log" "$(cat "$T/catch.err")"
+syslog_catch dgram || { skip "syslog capture" "$SYSLOG_SKIP"; done_testing; }
+LOG=$SYSLOG_LOG
 
 # The PAM module checks the trees root and every directory above it (root-owned, not
 # writable by others): the whole test uses an area under /var/lib.
