@@ -160,38 +160,38 @@ static int wait_command(struct cz_session *s, pid_t pid, int errfd, const char *
 	return ret;
 }
 
-/* The first of the held signals that arrived, consumed; 0 if none. */
-static int held_signal(const sigset_t *held)
+/* The first of the held (forwarded) signals that is pending; 0 if none. */
+static int pending_signal(void)
 {
-	struct timespec zero = { 0, 0 };
 	sigset_t pending;
 	size_t i;
 
 	if (sigpending(&pending) < 0)
 		return 0;
 	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-		if (sigismember(held, forwarded[i]) && sigismember(&pending, forwarded[i])) {
-			while (sigtimedwait(held, NULL, &zero) > 0)
-				;
+		if (sigismember(&pending, forwarded[i]))
 			return forwarded[i];
-		}
 	return 0;
+}
+
+/* The first of the held signals that arrived, consumed; 0 if none. */
+static int held_signal(const sigset_t *held)
+{
+	struct timespec zero = { 0, 0 };
+	int sig = pending_signal();
+
+	if (sig)
+		while (sigtimedwait(held, NULL, &zero) > 0)
+			;
+	return sig;
 }
 
 /* cz_config.interrupted: has a held signal arrived?  (Left pending for
  * held_signal.)  The library asks just before it lets the command go. */
-static bool pending_held(void *data)
+static bool interrupted(void *data)
 {
-	const sigset_t *held = data;
-	sigset_t pending;
-	size_t i;
-
-	if (sigpending(&pending) < 0)
-		return false;
-	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-		if (sigismember(held, forwarded[i]) && sigismember(&pending, forwarded[i]))
-			return true;
-	return false;
+	(void)data;
+	return pending_signal() != 0;
 }
 
 int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *container,
@@ -217,8 +217,8 @@ int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *cont
 	/* A signal held back during the setup keeps the command from ever
 	 * running: the library asks at the last moment before letting it go,
 	 * and undoes the session (then returns -EINTR). */
-	fe->cfg.interrupted = pending_held;
-	fe->cfg.interrupted_data = &held;
+	fe->cfg.interrupted = interrupted;
+	fe->cfg.interrupted_data = NULL;
 	pid = cz_session_start(&fe->cfg, group, container, &s, &err);
 	if (pid == 0) {
 		if (err.code) {
