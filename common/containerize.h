@@ -74,7 +74,6 @@ pid_t cz_session_start(const struct cz_config *cfg, const char *group,
 		       const char *container, struct cz_session **out,
 		       struct cz_error *err);
 
-
 /* Move the calling (single-threaded) process itself into the container's
  * namespaces and, if with_cgroup, its cgroup; the PAM module does this so
  * that everything its caller forks afterwards is inside.  Host-side work

@@ -170,7 +170,6 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 pid_t cz_clone(uint64_t flags, int cgroupfd);
 
 /* ---- small helpers (util.c) ---- */
-
 /* execve and posix_spawn take char *const argv[] for historical reasons
  * and never write to the strings. */
 static inline char *cz_unconst(const char *s)

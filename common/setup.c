@@ -37,11 +37,9 @@ struct setup_child {
 	const struct cz_state *st;
 	int to_parent, from_parent;
 	int dirfd;			/* the run dir of the container */
-	bool becomes_command;		/* return instead of exiting once pinned */
+	bool becomes_command;		/* return instead of exiting once pinned:
+					   one process fewer on the cold path */
 };
-
-/* The setup process with no pid namespace can itself become the first
- * session's command: one process fewer on the cold path (cz_session_start). */
 
 /* clone3 used as fork: glibc 2.36 has no wrapper.  The caller is
  * single-threaded, so fork's atfork bookkeeping is not needed. */
@@ -232,7 +230,6 @@ static int handshake(const struct cz_config *cfg, struct cz_group *g, struct cz_
 		st->complete = false;
 	}
 	n = cz_read_all(up, &m, sizeof m);
-
 	if (n != (ssize_t)sizeof m || m.type != MSG_READY) {
 		if (n == (ssize_t)sizeof m && m.type == MSG_ERROR)
 			r = cz_fail(err, m.code ? -m.code : EIO, "%s", m.text);

@@ -61,7 +61,6 @@ struct cz_command {
 int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *container,
 		     const struct cz_command *cmd);
 
-
 static inline char *cz_unconst_arg(const char *s)
 {
 	union { const char *c; char *m; } u = { .c = s };
