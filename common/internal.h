@@ -87,8 +87,9 @@ int cz_boot_id(char *buf, size_t len);
 /* Does the state belong to this boot?  An empty boot id (state on a tmpfs)
  * does, by construction. */
 bool cz_same_boot(const struct cz_state *st);
-/* Is the run dir on a file system that a reboot empties (tmpfs)? */
-bool cz_rundir_volatile(const char *rundir);
+/* Is the run dir (dirfd: a directory in it) on a file system that a
+ * reboot empties (tmpfs)? */
+bool cz_rundir_volatile(int dirfd);
 
 struct cz_lock {
 	int dirfd;			/* RUNDIR/GROUP/CONTAINER */
@@ -97,8 +98,10 @@ struct cz_lock {
 	char group[CZ_NAME_MAX + 1];
 	char container[CZ_NAME_MAX + 1];
 };
-/* Make RUNDIR a private mount (once) so namespace pins can live there. */
-int cz_rundir_prepare(const char *rundir, bool quick, struct cz_error *err);
+/* Make RUNDIR a private tmpfs mount (once) so namespace pins can live
+ * there; cz_rundir_private makes it private again (at every setup). */
+int cz_rundir_prepare(const char *rundir, struct cz_error *err);
+int cz_rundir_private(const char *rundir, struct cz_error *err);
 int cz_lock_take(const struct cz_config *cfg, const char *group,
 		 const char *container, bool create, struct cz_lock *lk,
 		 struct cz_error *err);

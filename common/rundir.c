@@ -4,7 +4,7 @@
  * teardown mutex), `ref` (every live session holds a shared flock on it),
  * `state` and the namespace pins.  Everything is removed at teardown, the
  * lock file last; a process that locked a file that was unlinked meanwhile
- * notices (its inode is no longer the one at the path) and retries. */
+ * notices (the file has no link left) and retries. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -62,19 +62,21 @@ static bool is_mount_root(const char *path)
 	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 }
 
-int cz_rundir_prepare(const char *rundir, bool quick, struct cz_error *err)
+int cz_rundir_private(const char *rundir, struct cz_error *err)
+{
+	if (mount(NULL, rundir, NULL, MS_PRIVATE, NULL) < 0)
+		return cz_fail(err, errno, "run dir %s: make private: %m", rundir);
+	return 0;
+}
+
+int cz_rundir_prepare(const char *rundir, struct cz_error *err)
 {
 	char real[PATH_MAX];
 	int fd, r;
 
-	/* Every session: already a mount point (ours), nothing to do.  The
-	 * setup also makes it private again: cheap, and it repairs a run dir
-	 * someone made shared, without reading the mount table. */
-	if (is_mount_root(rundir)) {
-		if (!quick && mount(NULL, rundir, NULL, MS_PRIVATE, NULL) < 0)
-			return cz_fail(err, errno, "run dir %s: make private: %m", rundir);
+	/* Every session: already a mount point (ours), nothing to do. */
+	if (is_mount_root(rundir))
 		return 0;
-	}
 	r = mkdir_p(rundir, 0755);
 	if (r < 0)
 		return cz_fail(err, -r, "run dir %s: %s", rundir, strerror(-r));
@@ -109,11 +111,11 @@ out:
 	return r;
 }
 
-bool cz_rundir_volatile(const char *rundir)
+bool cz_rundir_volatile(int dirfd)
 {
 	struct statfs sfs;
 
-	return statfs(rundir, &sfs) == 0 && (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC);
+	return fstatfs(dirfd, &sfs) == 0 && (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC);
 }
 
 /* The lock we hold is still the container's: a teardown unlinks the lock

@@ -191,9 +191,12 @@ static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lo
 	snprintf(st->tree, sizeof st->tree, "%s", g->tree);
 	/* State on a tmpfs cannot outlive the boot; elsewhere it records
 	 * which boot it belongs to (an empty boot id means this one). */
-	if (!cz_rundir_volatile(cfg->rundir) && cz_boot_id(st->boot_id, sizeof st->boot_id) < 0)
+	if (!cz_rundir_volatile(lk->dirfd) && cz_boot_id(st->boot_id, sizeof st->boot_id) < 0)
 		return cz_fail(err, EIO, "cannot read the boot id");
-	r = cz_rundir_prepare(cfg->rundir, false, err);
+	/* The session made sure the run dir is a mount point; make it private
+	 * again: cheap, and it repairs a run dir someone made shared, without
+	 * reading the mount table. */
+	r = cz_rundir_private(cfg->rundir, err);
 	if (r < 0)
 		return r;
 	/* The cgroup's name is known before it exists: record it first, so
