@@ -36,12 +36,7 @@ assert_match "$out" '^/dev/pts/[0-9]+$' "ssh -tt CMD: the command has a pty"
 assert_contains "$out" "inside-tree" "ssh -tt CMD: inside the container"
 assert_contains "$out" "TIOCSTI errno EPERM" "ssh -tt: TIOCSTI fails with EPERM inside"
 assert_match "$out" '^ST=/dev/pts/[0-9]+$' "ssh -tt: SSH_TTY passes"
-exec 8< <(printf '%s\n' 'echo "ZZ$((6*7))ZZ $(id -u)"' 'cat /cz-marker' 'exit'; exec sleep 25)
-feeder=$!
-track_pid "$feeder"
-out=$(sshc "$U" -tt <&8 2>&1 | tr -d '\r')
-exec 8<&-
-kill "$feeder" 2>/dev/null
+sshc_typed "$U" 'echo "ZZ$((6*7))ZZ $(id -u)"' 'cat /cz-marker' 'exit'
 assert_contains "$out" "ZZ42ZZ $UID_" "interactive ssh -tt: typed commands run as the user"
 assert_contains "$out" "inside-tree" "interactive ssh -tt: inside the container"
 

@@ -23,15 +23,6 @@ add_shell "$CZS"
 set_map "$U g c"
 mounts_snapshot >"$T/before"
 
-wait_torn_down() { # wait_torn_down N: unbind ran N times and the run-dir entry is gone
-	local i
-	for i in $(seq 100); do
-		[ "$(hook_count unbind)" -ge "$1" ] && [ ! -e "$CONTAINERIZE_RUNDIR/g/c" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # --- 1. the user's RLIMIT_FSIZE applies to their setuid containerize
 run as_user "$U" sh -c 'ulimit -f 0; exec "$1" g c echo limited-ran' _ "$CZU"
 diag "with ulimit -f 0: exit $status, stderr: $err"

@@ -25,17 +25,6 @@ sshd_authorize "$X"
 sshd_start "$(pam_stack_module "conf=$CZMAP")" || bail "sshd starts"
 mounts_snapshot >"$T/before"
 
-# wait_torn_down N: the container's teardown after the last logout (done by the sshd monitor's
-# close_session, possibly just after the client returned): unbind ran N times, no run-dir entry
-wait_torn_down() {
-	local i
-	for i in $(seq 100); do
-		[ "$(hook_count unbind)" -ge "$1" ] && [ ! -e "$CONTAINERIZE_RUNDIR/g/c" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # --- ssh user CMD
 run sshc "$U" 'cat /cz-marker; id -u; id -g; pwd; grep "^0::" /proc/self/cgroup; echo "$SHELL"'
 assert_eq 0 "$status" "ssh user CMD exits 0" || diag "stderr: $err" "sshd log: $(tail -n 8 "$SSHD_LOG")"
@@ -65,12 +54,7 @@ out=$(sshc "$U" -tt 'tty; cat /cz-marker; id -u; stat -c "owner=%U" "$(tty)"' </
 assert_match "$out" '^/dev/pts/[0-9]+$' "ssh -tt CMD: a pty"
 assert_contains "$out" "inside-tree"$'\n'"$UID_" "ssh -tt CMD: inside, as the user"
 assert_contains "$out" "owner=$U" "ssh -tt CMD: the pty belongs to the user"
-exec 8< <(printf '%s\n' 'echo "ZZ$((6*7))ZZ $(id -u)"' 'cat /cz-marker' 'tty' 'exit'; exec sleep 25)
-feeder=$!
-track_pid "$feeder"
-out=$(sshc "$U" -tt <&8 2>&1 | tr -d '\r')
-exec 8<&-
-kill "$feeder" 2>/dev/null
+sshc_typed "$U" 'echo "ZZ$((6*7))ZZ $(id -u)"' 'cat /cz-marker' 'tty' 'exit'
 assert_contains "$out" "ZZ42ZZ $UID_" "interactive ssh -tt: typed commands run as the user"
 assert_contains "$out" "inside-tree" "interactive ssh -tt: inside the container"
 assert_match "$out" '/dev/pts/[0-9]+' "interactive ssh -tt: the shell has a pty"

@@ -23,15 +23,6 @@ for f in /etc/pam.d/su-l /etc/pam.d/runuser-l; do
 done
 mounts_snapshot >"$T/before"
 
-wait_torn_down() { # wait_torn_down N: unbind ran N times and the run-dir entry is gone
-	local i
-	for i in $(seq 100); do
-		[ "$(hook_count unbind)" -ge "$1" ] && [ ! -e "$CONTAINERIZE_RUNDIR/g/c" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # --- su - user -c CMD
 run timeout -k 5 30 su - "$U" -c 'cat /cz-marker; id -u; pwd; grep "^0::" /proc/self/cgroup'
 assert_eq 0 "$status" "su - user -c (module in su-l): exit 0" || diag "$err"

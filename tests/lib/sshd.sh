@@ -11,6 +11,8 @@
 #   sshd_stop                     stops it (also done at exit)
 #   sshc USER [SSH-ARGS...]       ssh USER@127.0.0.1 ..., bounded by $SSH_TIMEOUT (30 s)
 #   sshc_bg OUT USER [SSH-ARGS...] the same in the background; SSHC_PID
+#   sshc_typed USER LINE...       an interactive ssh -tt session with LINEs typed at it; its
+#                                 output (without CRs) in $out
 #   scpc ARGS...                  scp with the same options (remote side: USER@127.0.0.1:PATH)
 #   sftpc USER BATCHFILE          sftp -b BATCHFILE USER@127.0.0.1
 #   sshd_monitors                 pids of the per-connection privileged sshd processes
@@ -147,4 +149,16 @@ session optional pam_permit.so'
 pam_stack_module() {
 	printf '%s\n' 'auth required pam_permit.so' 'account required pam_permit.so' \
 		'session required pam_unix.so' "session required $PAMMOD $*" 'session optional pam_permit.so'
+}
+
+sshc_typed() {
+	local u=$1 feeder
+	shift
+	# the input stays open after the lines (until the session ends), as a terminal would
+	exec 8< <(printf '%s\n' "$@"; exec sleep 25)
+	feeder=$!
+	track_pid "$feeder"
+	out=$(sshc "$u" -tt <&8 2>&1 | tr -d '\r')
+	exec 8<&-
+	kill "$feeder" 2>/dev/null
 }

@@ -292,6 +292,17 @@ log_hooks() {
 
 # hook_count HOOK: how many times HOOK ran (per $HOOKLOG)
 hook_count() { if [ -f "$HOOKLOG" ]; then grep -c "^$1 " "$HOOKLOG"; else echo 0; fi; }
+# wait_torn_down N: the teardown after the last session (which a PAM session does in the
+# application's process, possibly just after the client returned): unbind ran N times and the
+# run-dir entry of g/c is gone
+wait_torn_down() {
+	local i
+	for i in $(seq 100); do
+		[ "$(hook_count unbind)" -ge "$1" ] && [ ! -e "$CONTAINERIZE_RUNDIR/g/c" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 # setup_std: group g with logging hooks, container c; sets TREE
 setup_std() {
