@@ -19,11 +19,8 @@ EXAMPLEDIR := $(PREFIX)/share/doc/containerize/examples
 PAMDIR  ?= $(shell pkg-config --variable=libdir pam 2>/dev/null || echo /lib/x86_64-linux-gnu)/security
 
 CC      ?= cc
-PKGS    := mount pam
+PKGS    := pam
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libmount is opened with dlopen when a mount table must be read (see
-# common/mountinfo.c): only its headers are needed at build time.
-PKG_LIBS_MOUNT :=
 PKG_LIBS_PAM   := $(shell pkg-config --libs pam 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -45,26 +42,26 @@ CPPFLAGS_ALL := -D_GNU_SOURCE -DCZ_TREES='"$(TREES)"' -DCZ_RUNDIR='"$(RUNDIR)"' 
            -Icommon $(PKG_CFLAGS) $(CPPFLAGS)
 CFLAGS_ALL := -std=c11 $(OPT) $(WARN) $(WERROR) $(HARDEN) -fPIC $(CFLAGS)
 LDFLAGS_ALL := -Wl,-z,relro -Wl,-z,now $(SANLD) $(LDFLAGS)
-# The front end is linked static-pie (STATIC=1, the default): the dynamic
-# loader, mapping libc and relocating it cost 0.25 ms of every start, and a
-# forked copy of a dynamic process costs another 0.1 ms to make and to throw
-# away at exec: together a fifth of a cold start (bench/README.md).  glibc
-# opens its nsswitch.conf modules (libnss_systemd, libnss_sss, ...) with
-# dlopen, which works in a static program run by root but crashes in one
-# run through the setuid bit: so the static binary hands such callers to
-# its twin, the same program linked dynamically, installed (not setuid) as
-# $(LIBEXECDIR)/containerize-shell (shell/twin.c).  libmount is opened with
-# dlopen too (common/mountinfo.c), by root only.  STATIC=0 builds one
-# dynamic binary and no twin; a sanitizer build always does.
+# The front end is linked static-pie with musl (STATIC=1, the default): a
+# dynamic glibc program spends 0.25 ms of every start in the loader, and a
+# static glibc one still spends 0.1 to 0.2 ms in its start-up code, which
+# probes the CPU with cpuid (each one a trap to the hypervisor on a VM) and
+# relocates itself (bench/README.md).  musl starts in a few microseconds.
+# musl has no NSS: users and groups come from /etc/passwd and /etc/group
+# only, which is right for root and wrong for a mapped user from LDAP or
+# sssd.  So the static binary hands every caller who came through the
+# setuid bit to its twin, the same program linked dynamically with glibc,
+# installed (not setuid) as $(LIBEXECDIR)/containerize-shell (shell/twin.c).
+# STATIC=0 builds one dynamic glibc binary and no twin; a sanitizer build
+# always does.  The PAM module and the tests are glibc builds either way.
 STATIC  ?= 1
 ifeq ($(SANITIZE),1)
 STATIC  := 0
 endif
 TWIN    := $(if $(filter 1,$(STATIC)),shell/twin/containerize-shell)
-# glibc warns at static link time about every NSS function it will open
-# modules for at run time (the paragraph above): those lines are expected,
-# any other linker output is shown.
-LD_NOISE := -e 'in statically linked applications requires at runtime' -e ': in function '
+MUSL_CC ?= musl-gcc
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+MUSL_LIBDIR ?= /usr/lib/$(subst -gnu,-musl,$(MULTIARCH))
 
 LIB_SRC := $(wildcard common/*.c)
 LIB_OBJ := $(LIB_SRC:.c=.o)
@@ -108,23 +105,42 @@ $(LIB): $(LIB_OBJ)
 	$(Q)ar rcs $@ $^
 
 ifeq ($(STATIC),1)
-shell/main-static.o: shell/main.c $(wildcard common/*.h) $(wildcard shell/*.h) Makefile
-	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CPPFLAGS_ALL) -DCZ_TWIN='"$(LIBEXECDIR)/containerize-shell"' $(CFLAGS_ALL) -c -o $@ $<
+# musl's headers and the kernel's: only linux/, asm/ and asm-generic/ are
+# taken from /usr/include, so no glibc header can slip into a musl object.
+MUSL_SRC := $(LIB_SRC) $(wildcard shell/*.c)
+MUSL_OBJ := $(addprefix musl/,$(MUSL_SRC:.c=.o))
+MUSL_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS_ALL))
+musl/include/.stamp:
+	@command -v $(MUSL_CC) >/dev/null || { echo "STATIC=1 needs $(MUSL_CC) (Debian: musl-tools), or build with STATIC=0" >&2; exit 1; }
+	@mkdir -p $(@D)
+	ln -sfn /usr/include/linux $(@D)/linux
+	ln -sfn /usr/include/asm-generic $(@D)/asm-generic
+	ln -sfn $(if $(wildcard /usr/include/$(MULTIARCH)/asm),/usr/include/$(MULTIARCH)/asm,/usr/include/asm) $(@D)/asm
+	@touch $@
 
-shell/containerize-shell: shell/main-static.o $(SHELL_COMMON_OBJ) $(LIB)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS_ALL) -static-pie -o $@ $^ $(PKG_LIBS_MOUNT) $(LDFLAGS_ALL) 2>$@.ld; \
-	  s=$$?; grep -v $(LD_NOISE) $@.ld >&2; rm -f $@.ld; exit $$s
+musl/%.o: %.c $(wildcard common/*.h) $(wildcard shell/*.h) Makefile musl/include/.stamp
+	@$(if $(Q),echo "  CC      $@ (musl)")
+	@mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(filter-out $(PKG_CFLAGS),$(CPPFLAGS_ALL)) -idirafter musl/include \
+	  -DCZ_TWIN='"$(LIBEXECDIR)/containerize-shell"' $(MUSL_CFLAGS) -c -o $@ $<
+
+# musl-gcc cannot link static-pie (its specs always name the dynamic
+# loader), so the pieces are named here: rcrt1.o relocates the program
+# before main.
+shell/containerize-shell: $(MUSL_OBJ)
+	@$(if $(Q),echo "  LD      $@ (musl, static-pie)")
+	$(Q)$(CC) -static-pie -nostdlib -o $@ $(MUSL_LIBDIR)/rcrt1.o $(MUSL_LIBDIR)/crti.o \
+	  $$($(CC) -print-file-name=crtbeginS.o) $^ $(MUSL_LIBDIR)/libc.a $$($(CC) -print-libgcc-file-name) \
+	  $$($(CC) -print-file-name=crtendS.o) $(MUSL_LIBDIR)/crtn.o $(LDFLAGS_ALL)
 
 $(TWIN): $(SHELL_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS_ALL) -pie -o $@ $^ $(PKG_LIBS_MOUNT) $(LDFLAGS_ALL)
+	$(Q)$(CC) $(CFLAGS_ALL) -pie -o $@ $^ $(LDFLAGS_ALL)
 else
 shell/containerize-shell: $(SHELL_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS_ALL) -pie -o $@ $^ $(PKG_LIBS_MOUNT) $(LDFLAGS_ALL)
+	$(Q)$(CC) $(CFLAGS_ALL) -pie -o $@ $^ $(LDFLAGS_ALL)
 endif
 
 shell/containerize: shell/containerize-shell
@@ -134,17 +150,17 @@ pam_containerize/pam_containerize.so: $(PAM_OBJ) $(PAM_LIB) pam_containerize/pam
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -fvisibility=hidden \
 	  -Wl,--version-script=pam_containerize/pam_containerize.map \
-	  -o $@ $(PAM_OBJ) $(PAM_LIB) $(PKG_LIBS_MOUNT) $(PKG_LIBS_PAM) $(PAM_LDFLAGS)
+	  -o $@ $(PAM_OBJ) $(PAM_LIB) $(PKG_LIBS_PAM) $(PAM_LDFLAGS)
 
 tests/unit/test_%: tests/unit/test_%.c tests/unit/tap.h $(LIB)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LIB) $(PKG_LIBS_MOUNT) $(LDFLAGS_ALL)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDFLAGS_ALL)
 
 unit: $(UNIT_BIN)
 
 # Packages a fresh Debian 12 machine needs to build (and run the demo),
 # and to test.
-BUILD_DEPS := build-essential pkg-config libpam0g-dev libmount-dev busybox-static
+BUILD_DEPS := build-essential pkg-config libpam0g-dev musl-tools busybox-static
 TEST_DEPS := $(BUILD_DEPS) util-linux psmisc tmux openssh-server openssh-client \
         sudo mandoc debootstrap rsync pamtester bsdextrautils valgrind clang \
         debhelper dpkg-dev fakeroot lintian bash-completion python3
@@ -231,7 +247,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(EXAMPLEDIR)
 
 clean-objs:
-	rm -rf common/*.o shell/*.o pam_containerize/*.o pam_containerize/nosan $(LIB)
+	rm -rf common/*.o shell/*.o pam_containerize/*.o pam_containerize/nosan musl $(LIB)
 
 clean: clean-objs
 	rm -f shell/containerize-shell shell/containerize pam_containerize/*.so $(UNIT_BIN)

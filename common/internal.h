@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "compat.h"
 #include "containerize.h"
 
 #define CZ_ATTR_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -128,7 +129,7 @@ struct cz_mount {
 	unsigned long propagation;	/* MS_SHARED | MS_SLAVE | ... */
 };
 /* Calls fn for every mount of ours until it returns nonzero (< 0: error,
- * returned).  -ENOSYS if libmount cannot be loaded. */
+ * returned), or -errno if the table cannot be read. */
 int cz_mountinfo_walk(int (*fn)(const struct cz_mount *m, void *data), void *data);
 
 /* ---- cgroup (cgroup.c) ---- */

@@ -3,8 +3,7 @@
  * Mount targets are resolved inside the tree with openat2(RESOLVE_BENEATH |
  * RESOLVE_NO_SYMLINKS) and mounts are attached to those descriptors with the
  * new mount API: a tree whose `proc` is a symlink to /etc can never make us
- * mount over a host path (plain mount(2) on "TREE/proc", and libmount, would
- * follow it).  Symlinked or missing targets are refused with an error. */
+ * mount over a host path (plain mount(2) on "TREE/proc" would follow it).  Symlinked or missing targets are refused with an error. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -31,6 +30,7 @@ static bool under(const char *path, const char *top)
 struct slave_walk {
 	const char *tree;
 	struct cz_error *err;
+	bool failed;		/* err says why */
 };
 
 static int slave_one(const struct cz_mount *m, void *data)
@@ -39,18 +39,20 @@ static int slave_one(const struct cz_mount *m, void *data)
 
 	if (!(m->propagation & MS_SHARED) || under(m->target, w->tree))
 		return 0;
-	if (mount(NULL, m->target, NULL, MS_SLAVE, NULL) < 0 && errno != ENOENT && errno != EINVAL)
+	if (mount(NULL, m->target, NULL, MS_SLAVE, NULL) < 0 && errno != ENOENT && errno != EINVAL) {
+		w->failed = true;
 		return cz_fail(w->err, errno, "making %s slave: %m", m->target);
+	}
 	return 0;
 }
 
 static int slave_all_but(const char *tree, struct cz_error *err)
 {
-	struct slave_walk w = { tree, err };
+	struct slave_walk w = { tree, err, false };
 	int r = cz_mountinfo_walk(slave_one, &w);
 
-	if (r == -ENOSYS)
-		return cz_fail(err, ENOSYS, "shared propagation needs libmount.so.1 to read the mount table");
+	if (r < 0 && !w.failed)
+		return cz_fail(err, -r, "reading /proc/self/mountinfo: %s", strerror(-r));
 	return r;
 }
 

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "frontend.h"
 
 extern char **environ;

@@ -1,16 +1,18 @@
 /* twin.c — the static build hands setuid callers to its dynamic twin.
  *
- * The installed binary is linked static-pie (Makefile, STATIC=1): no
- * dynamic loader, which is a fifth of a cold start.  But glibc resolves
- * users and groups through nsswitch.conf modules that it opens with
- * dlopen, and in a static program that runs through the setuid bit
- * (AT_SECURE) that dlopen crashes (glibc 2.36: SIGSEGV in getgrouplist
- * with "group: files systemd", measured).  So a caller who came through
- * the setuid bit — a mapped user, a login shell — is handed at once, with
- * argv and environment untouched, to the same program linked dynamically
- * (LIBEXECDIR/containerize-shell, not setuid: it runs with the euid 0 we
- * have, and the kernel gives it AT_SECURE because ruid != euid).  Root
- * (ruid 0, no AT_SECURE) never comes here.
+ * The installed binary is linked static-pie with musl (Makefile, STATIC=1):
+ * no dynamic loader (a fifth of a cold start) and no glibc start-up (a
+ * tenth: cpuid probes that trap to the hypervisor).  But musl reads users
+ * and groups from /etc/passwd and /etc/group only; glibc resolves them
+ * through nsswitch.conf modules (LDAP, sssd, systemd), which a static
+ * program cannot load.  So a caller who came through the setuid bit — a
+ * mapped user, a login shell — is handed at once, with argv and
+ * environment untouched, to the same program linked dynamically with
+ * glibc (LIBEXECDIR/containerize-shell, not setuid: it runs with the euid
+ * 0 we have, and the kernel gives it AT_SECURE because ruid != euid).
+ * Root (ruid 0, no AT_SECURE) never comes here, and root is in
+ * /etc/passwd.  A user without the setuid bit (no AT_SECURE) stays here
+ * too: without privilege, they are refused in any case.
  *
  * Before the exec every component of the twin's path is checked, from /,
  * without following symlinks: a directory or file there that someone

@@ -48,7 +48,7 @@ for f in /usr/bin/containerize /usr/bin/containerize-shell /usr/lib/*/security/p
 done
 command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null && command -v lintian >/dev/null &&
 	command -v fakeroot >/dev/null ||
-	make -C "$REPO" -s deps DEPS="debhelper dpkg-dev fakeroot lintian build-essential pkg-config libpam0g-dev libmount-dev" \
+	make -C "$REPO" -s deps DEPS="debhelper dpkg-dev fakeroot lintian build-essential pkg-config libpam0g-dev musl-tools" \
 		>"$T/deps.log" 2>&1 ||
 	skip_all "cannot install the packaging tools: $(tail -n 2 "$T/deps.log" | tr '\n' ' ')"
 command -v pamtester >/dev/null ||
@@ -123,7 +123,7 @@ assert_contains "$T/contents" "./usr/lib/$MA/security/pam_containerize.so" "the 
 assert_match "$T/contents" '^-rwxr-xr-x root/root .* \./usr/libexec/containerize/containerize-shell$' \
 	"the .deb has the dynamic twin for setuid callers (755, not setuid)"
 czdeb=$(printf '%s\n' "${debs[@]}" | grep '/containerize_')
-assert_match "$(dpkg-deb -f "$czdeb" Built-Using)" '^glibc \(= [^)]+\)$' "Built-Using names the glibc linked into the static binary"
+assert_match "$(dpkg-deb -f "$czdeb" Built-Using)" '^musl \(= [^)]+\)$' "Built-Using names the musl linked into the static binary"
 assert_eq "" "$(grep -E ' \./(trees|run|etc|var)(/|$)' "$T/contents")" "the packages ship nothing under /trees, /run, /etc or /var"
 assert_eq "" "$(grep -E '\.(o|a)$|/tests/|\.gitignore' "$T/contents")" "no build products or tests in the packages"
 
