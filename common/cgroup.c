@@ -65,7 +65,7 @@ static int parse_populated(const char *events)
 /* populated 1 / 0 from cgroup.events, or -errno. */
 static int cgroup_populated(const char *path)
 {
-	char file[PATH_MAX + 32], buf[256];
+	char file[CZ_PATH_MAX + 32], buf[256];
 	int r;
 
 	snprintf(file, sizeof file, "%s/cgroup.events", path);
@@ -108,7 +108,7 @@ static int mkdir_up(char *path)
 /* Out of line: its buffers would deepen the stack of the common case. */
 static __attribute__((noinline)) int create_slow(const char *path, struct cz_error *err)
 {
-	char dir[PATH_MAX];
+	char dir[CZ_PATH_MAX];
 	int r = -ENOENT, tries;
 
 	if (strlen(path) >= sizeof dir)
@@ -140,7 +140,7 @@ int cz_cgroup_create(const char *path, struct cz_error *err)
 
 static void kill_procs(const char *path)
 {
-	char file[PATH_MAX + 32], buf[4096], *p, *end;
+	char file[CZ_PATH_MAX + 32], buf[4096], *p, *end;
 
 	/* Before 5.14 there is no cgroup.kill: signal each listed process. */
 	snprintf(file, sizeof file, "%s/cgroup.procs", path);
@@ -178,7 +178,7 @@ static int events_populated(int fd)
 
 static __attribute__((noinline)) int kill_and_remove(const char *path, struct cz_error *err)
 {
-	char file[PATH_MAX + 32], killfile[PATH_MAX + 32];
+	char file[CZ_PATH_MAX + 32], killfile[CZ_PATH_MAX + 32];
 	long long deadline, resent;
 	struct pollfd pfd;
 	int r;

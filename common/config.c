@@ -322,9 +322,10 @@ int cz_group_load(const struct cz_config *cfg, const char *group,
 	}
 	snprintf(g->group, sizeof g->group, "%s", group);
 	snprintf(g->container, sizeof g->container, "%s", container);
-	if ((size_t)snprintf(g->tree, sizeof g->tree, "%s/%s/%s", cfg->trees, group, container) >= sizeof g->tree)
-		return cz_fail(err, ENAMETOOLONG, "trees path too long");
-	snprintf(g->confdir, sizeof g->confdir, "%s/%s/.container", cfg->trees, group);
+	if ((size_t)snprintf(g->tree, sizeof g->tree, "%s/%s/%s", cfg->trees, group, container) >= sizeof g->tree ||
+	    (size_t)snprintf(g->confdir, sizeof g->confdir, "%s/%s/.container", cfg->trees, group) >= sizeof g->confdir)
+		return cz_fail(err, ENAMETOOLONG, "trees path too long (TREES/GROUP/CONTAINER must be under %d bytes)",
+			       CZ_PATH_MAX);
 
 	/* The trees root and the group directory are trusted paths: under a
 	 * strict caller, someone else able to write them could swap

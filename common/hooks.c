@@ -72,8 +72,8 @@ static int spawn_as_root(pid_t *child, const char *path, const posix_spawn_file_
 
 int cz_hook_run(const struct cz_hook_env *he, const char *path, char *const argv[], int *status)
 {
-	char group[CZ_NAME_MAX + 32], inst[CZ_NAME_MAX + 32], tree[PATH_MAX + 32];
-	char pid[48], cgroup[PATH_MAX + 32];
+	char group[CZ_NAME_MAX + 32], inst[CZ_NAME_MAX + 32], tree[CZ_PATH_MAX + 32];
+	char pid[48], cgroup[CZ_PATH_MAX + 32];
 	char *envp[] = { cz_unconst(HOOK_PATH), group, inst, tree, pid, cgroup, NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;

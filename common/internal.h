@@ -12,6 +12,14 @@
 #include "compat.h"
 #include "containerize.h"
 
+/* The longest path containerize builds or records, with its NUL: the tree
+ * (TREES/GROUP/CONTAINER), the group's directories, the run dir entry and
+ * the instance cgroup.  Not PATH_MAX: each 4 KiB that the group, the state
+ * and the lock span costs a page fault at first touch (3 us on a VM) and
+ * a copy at fork, on every start.  A longer TREES or RUNDIR is refused with
+ * an error that says so. */
+#define CZ_PATH_MAX 1024
+
 #define CZ_ATTR_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* ---- errors and log (error.c) ---- */
@@ -38,9 +46,9 @@ extern const char *const cz_hook_names[CZ_HOOK_COUNT];
 struct cz_group {
 	char group[CZ_NAME_MAX + 1];
 	char container[CZ_NAME_MAX + 1];
-	char tree[PATH_MAX];		/* TREES/GROUP/CONTAINER */
-	char confdir[PATH_MAX];		/* TREES/GROUP/.container */
-	char groupdir[PATH_MAX];	/* TREES/GROUP */
+	char tree[CZ_PATH_MAX];		/* TREES/GROUP/CONTAINER */
+	char confdir[CZ_PATH_MAX];	/* TREES/GROUP/.container */
+	char groupdir[CZ_PATH_MAX];	/* TREES/GROUP */
 	int groupfd;			/* O_PATH of TREES/GROUP (host namespace) */
 	int treefd;			/* O_PATH of the tree, no symlink */
 	bool hook[CZ_HOOK_COUNT];	/* present and trusted */
@@ -70,8 +78,8 @@ struct cz_state {
 	long long started;		/* unix time */
 	int nsflags;
 	enum cz_propagation prop;
-	char tree[PATH_MAX];
-	char cgroup[PATH_MAX];		/* absolute instance cgroup dir */
+	char tree[CZ_PATH_MAX];
+	char cgroup[CZ_PATH_MAX];	/* absolute instance cgroup dir */
 	int teardown;			/* 0; 1 once `stop` started; 2 once `unbind` started */
 };
 
@@ -95,7 +103,7 @@ bool cz_rundir_volatile(int dirfd);
 struct cz_lock {
 	int dirfd;			/* RUNDIR/GROUP/CONTAINER */
 	int lockfd;
-	char dir[PATH_MAX];
+	char dir[CZ_PATH_MAX];
 	char group[CZ_NAME_MAX + 1];
 	char container[CZ_NAME_MAX + 1];
 };
@@ -103,6 +111,8 @@ struct cz_lock {
  * there; cz_rundir_private makes it private again (at every setup). */
 int cz_rundir_prepare(const char *rundir, struct cz_error *err);
 int cz_rundir_private(const char *rundir, struct cz_error *err);
+/* Lock RUNDIR/GROUP/CONTAINER; create: prepare the run dir (before any
+ * entry is opened) and make the entry if it is missing. */
 int cz_lock_take(const struct cz_config *cfg, const char *group,
 		 const char *container, bool create, struct cz_lock *lk,
 		 struct cz_error *err);

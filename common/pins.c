@@ -51,7 +51,7 @@ int cz_pin_files(const struct cz_lock *lk, int nsflags, struct cz_error *err)
 
 int cz_pin_namespaces(const struct cz_lock *lk, pid_t pid, int nsflags, struct cz_error *err)
 {
-	char src[64], dst[PATH_MAX + 16];
+	char src[64], dst[CZ_PATH_MAX + 16];
 	int i, r;
 
 	for (i = 0; i < CZ_NS_COUNT; i++) {
@@ -76,7 +76,7 @@ void cz_unpin_namespaces(const struct cz_lock *lk, int nsflags)
 
 	for (i = 0; i < CZ_NS_COUNT; i++) {
 		const struct cz_ns_kind *k = &cz_ns_kinds[i];
-		char path[PATH_MAX + 16];
+		char path[CZ_PATH_MAX + 16];
 
 		/* The kinds the state names were pinned: unmount, then remove.
 		 * Any other is normally absent (one unlink says so); a file that

@@ -157,7 +157,13 @@ int cz_lock_take(const struct cz_config *cfg, const char *group,
 	snprintf(lk->group, sizeof lk->group, "%s", group);
 	snprintf(lk->container, sizeof lk->container, "%s", container);
 	if ((size_t)snprintf(lk->dir, sizeof lk->dir, "%s/%s/%s", cfg->rundir, group, container) >= sizeof lk->dir)
-		return cz_fail(err, ENAMETOOLONG, "run dir path too long");
+		return cz_fail(err, ENAMETOOLONG, "run dir path too long (RUNDIR/GROUP/CONTAINER must be under %d bytes)",
+			       CZ_PATH_MAX);
+	/* Before any directory is opened: its descriptors must be below the
+	 * run dir's own mount, where the pins are, not in the directory it
+	 * covers. */
+	if (create && (r = cz_rundir_prepare(cfg->rundir, err)) < 0)
+		return r;
 	for (tries = 0; tries < 1000; tries++) {
 		if (create) {
 			/* RUNDIR itself exists: cz_rundir_prepare made it. */
@@ -206,7 +212,7 @@ void cz_lock_release(struct cz_lock *lk)
 
 void cz_rundir_remove(const struct cz_config *cfg, const char *group, struct cz_lock *lk)
 {
-	char gdir[PATH_MAX];
+	char gdir[CZ_PATH_MAX];
 
 	unlinkat(lk->dirfd, "state", 0);
 	unlinkat(lk->dirfd, "state.new", 0);

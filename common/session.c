@@ -186,11 +186,7 @@ static int session_open(const struct cz_config *cfg, const char *group,
 		session_free(s);
 		return r;
 	}
-	/* Before the lock: its descriptors must be below the run dir's own
-	 * mount, where the pins are, not in the directory it covers. */
-	r = cz_rundir_prepare(cfg->rundir, err);
-	if (r == 0)
-		r = cz_lock_take(cfg, group, container, true, &lk, err);
+	r = cz_lock_take(cfg, group, container, true, &lk, err);
 	if (r < 0) {
 		session_free(s);
 		return r;

@@ -103,7 +103,7 @@ static void setup_child_main(struct setup_child *c)
 	struct cz_hook_env he = { .g = g, .pid = c->st->pid, .cgroup = c->st->cgroup };
 	struct cz_error err = { 0 };
 	int rootfd = -1, profilefd = -1, groupfd, bind_started = 0;
-	char path[PATH_MAX + 16], go;
+	char path[CZ_PATH_MAX + 16], go;
 
 	/* 1. Propagation before any mount. */
 	if (cz_mount_propagation(g->prop, g->tree, &err) < 0)
@@ -157,7 +157,7 @@ static void setup_undo(const struct cz_config *cfg, struct cz_group *g, struct c
 {
 	struct cz_error e = { 0 };
 	struct cz_hook_env he = { .g = g, .pid = st->pid, .cgroup = st->cgroup };
-	char path[PATH_MAX + 16];
+	char path[CZ_PATH_MAX + 16];
 
 	if (cz_cgroup_kill(st->cgroup, &e) < 0)
 		cz_log(cfg, LOG_ERR, "%s", e.msg);

@@ -108,7 +108,7 @@ static int set_field(struct cz_state *st, const char *k, const char *v, unsigned
 int cz_state_parse(const char *text, struct cz_state *st, struct cz_error *err)
 {
 	unsigned seen = 0;
-	char line[PATH_MAX + 32];
+	char line[CZ_PATH_MAX + 32];
 
 	memset(st, 0, sizeof *st);
 	while (*text) {
@@ -136,7 +136,7 @@ int cz_state_parse(const char *text, struct cz_state *st, struct cz_error *err)
 
 int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err)
 {
-	char buf[2 * PATH_MAX + 512];
+	char buf[2 * CZ_PATH_MAX + 512];
 	int r = cz_read_small_file(dirfd, "state", buf, sizeof buf);
 
 	if (r < 0)
@@ -146,7 +146,7 @@ int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err)
 
 int cz_state_stage(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err)
 {
-	char buf[2 * PATH_MAX + 512];
+	char buf[2 * CZ_PATH_MAX + 512];
 	int n = cz_state_format(st, buf, sizeof buf), fd, dirfd = lk->dirfd;
 	ssize_t w;
 

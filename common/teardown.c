@@ -15,7 +15,7 @@ static void run_hook(const struct cz_config *cfg, const struct cz_group *g, cons
 		     enum cz_hook h, bool with_pid)
 {
 	struct cz_hook_env he = { .g = g, .pid = st->pid, .cgroup = st->cgroup };
-	char path[PATH_MAX + 16], pid[24];
+	char path[CZ_PATH_MAX + 16], pid[24];
 	char *argv[] = { path, cz_unconst(st->tree), with_pid ? pid : NULL, NULL };
 	struct cz_error e = { 0 };
 

@@ -32,6 +32,19 @@ done
 assert_eq 0 "$(hook_count bind)" "no hook ran for any bad name"
 if [ -z "$(ls -A "$CONTAINERIZE_RUNDIR/g" 2>/dev/null)" ]; then pass "no run-dir entry for any bad name"
 else fail "no run-dir entry for any bad name" "$(ls -laR "$CONTAINERIZE_RUNDIR")"; fi
+# Paths containerize builds are limited to 1023 bytes (CZ_PATH_MAX): a longer trees root or
+# run dir is refused with one line saying so, before anything is set up.
+long=$T/long; for i in 1 2 3 4 5; do long=$long/$(printf 'd%.0s' $(seq 200)); done
+mkdir -p "$long/g/c"
+cp -a "$CONTAINERIZE_TREES/g/.container" "$long/g/" 2>/dev/null || mkdir -p "$long/g/.container"
+CONTAINERIZE_TREES=$long run cz g c true
+assert_eq 125 "$status" "a trees path over 1023 bytes is refused with 125"
+assert_contains "$err" "trees path too long" "the error says the trees path is too long"
+assert_error_line "$err" "that error is one line starting 'containerize: '"
+CONTAINERIZE_RUNDIR=$long/run run cz g c true
+assert_eq 125 "$status" "a run dir path over 1023 bytes is refused with 125"
+assert_contains "$err" "path too long" "the error says the run dir path is too long"
+assert_eq 0 "$(hook_count bind)" "no hook ran for a path too long"
 assert_mounts_as "$T/before" "host mount table unchanged by refusals"
 
 # good names
