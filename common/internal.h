@@ -153,6 +153,13 @@ struct cz_hook_env {
 	const struct cz_group *g;
 	pid_t pid;
 	const char *cgroup;
+	/* If set, called when everything for the hook's process is ready,
+	 * just before it is made: the teardown records there that the hook
+	 * started, so that a SIGKILL between the record and the hook's start
+	 * (which would lose the hook for good) has a few microseconds to
+	 * land in rather than the whole preparation. */
+	void (*starting)(void *data);
+	void *starting_data;
 };
 /* Run a hook with stdin /dev/null and stdout on our stderr; the status is
  * a wait status, returns -errno only if it could not be started. */

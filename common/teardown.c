@@ -11,31 +11,41 @@
 
 #include "internal.h"
 
-static void run_hook(const struct cz_config *cfg, const struct cz_group *g, const struct cz_state *st,
-		     enum cz_hook h, bool with_pid)
-{
-	struct cz_hook_env he = { .g = g, .pid = st->pid, .cgroup = st->cgroup };
-	char path[CZ_PATH_MAX + 16], pid[24];
-	char *argv[] = { path, cz_unconst(st->tree), with_pid ? pid : NULL, NULL };
-	struct cz_error e = { 0 };
-
-	if (!g->hook[h])
-		return;
-	snprintf(path, sizeof path, "%s/%s", g->confdir, cz_hook_names[h]);
-	snprintf(pid, sizeof pid, "%d", (int)st->pid);
-	if (cz_hook_run_checked(&he, h, path, argv, &e) < 0)
-		cz_log(cfg, LOG_ERR, "%s", e.msg);
-}
-
 /* Record how far the teardown got before each hook: a session killed in
  * the middle leaves state that makes the next run finish the teardown
  * without running a hook twice. */
-static void progress(const struct cz_config *cfg, struct cz_lock *lk, struct cz_state *st, int phase)
+struct progress {
+	const struct cz_config *cfg;
+	struct cz_lock *lk;
+	struct cz_state *st;
+	int phase;
+};
+
+static void progress(void *data)
 {
+	struct progress *p = data;
 	struct cz_error e = { 0 };
 
-	st->teardown = phase;
-	if (cz_state_write(lk, st, &e) < 0)
+	p->st->teardown = p->phase;
+	if (cz_state_write(p->lk, p->st, &e) < 0)
+		cz_log(p->cfg, LOG_ERR, "%s", e.msg);
+}
+
+/* The hook, with the progress recorded at the last moment before it
+ * starts (struct cz_hook_env). */
+static void run_hook(const struct cz_config *cfg, struct cz_lock *lk, const struct cz_group *g,
+		     struct cz_state *st, enum cz_hook h, int phase)
+{
+	struct progress p = { cfg, lk, st, phase };
+	struct cz_hook_env he = { .g = g, .pid = st->pid, .cgroup = st->cgroup,
+				  .starting = progress, .starting_data = &p };
+	char path[CZ_PATH_MAX + 16], pid[24];
+	char *argv[] = { path, st->tree, h == CZ_HOOK_STOP ? pid : NULL, NULL };
+	struct cz_error e = { 0 };
+
+	snprintf(path, sizeof path, "%s/%s", g->confdir, cz_hook_names[h]);
+	snprintf(pid, sizeof pid, "%d", (int)st->pid);
+	if (cz_hook_run_checked(&he, h, path, argv, &e) < 0)
 		cz_log(cfg, LOG_ERR, "%s", e.msg);
 }
 
@@ -66,10 +76,8 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 	}
 	have_group = g != NULL;
 	bound = cz_exists(lk->dirfd, CZ_BIND_MARKER);
-	if (have_group && ran && st.teardown < 1 && g->hook[CZ_HOOK_STOP]) {
-		progress(cfg, lk, &st, 1);
-		run_hook(cfg, g, &st, CZ_HOOK_STOP, true);
-	}
+	if (have_group && ran && st.teardown < 1 && g->hook[CZ_HOOK_STOP])
+		run_hook(cfg, lk, g, &st, CZ_HOOK_STOP, 1);
 	if (cz_cgroup_kill(st.cgroup, &e) < 0) {
 		cz_log(cfg, LOG_ERR, "%s", e.msg);
 		r = cz_fail(err, -e.code, "%s", e.msg);
@@ -81,10 +89,8 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 	if (st.prop == CZ_PROP_SHARED && umount2(st.tree, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL)
 		cz_log(cfg, LOG_ERR, "unmounting %s: %m", st.tree);
 	/* unbind undoes what bind did: only if bind started, and only once. */
-	if (have_group && bound && st.teardown < 2 && g->hook[CZ_HOOK_UNBIND]) {
-		progress(cfg, lk, &st, 2);
-		run_hook(cfg, g, &st, CZ_HOOK_UNBIND, false);
-	}
+	if (have_group && bound && st.teardown < 2 && g->hook[CZ_HOOK_UNBIND])
+		run_hook(cfg, lk, g, &st, CZ_HOOK_UNBIND, 2);
 	unlinkat(lk->dirfd, "state", 0);
 	unlinkat(lk->dirfd, "ref", 0);
 	unlinkat(lk->dirfd, CZ_BIND_MARKER, 0);
