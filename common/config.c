@@ -239,6 +239,26 @@ static int trusted(const struct cz_config *cfg, const struct cz_group *g,
 	return 0;
 }
 
+static const char *const conf_files[] = { "unshare-options", "propagation", "cgroup-name", "shell" };
+#define CONF_FILES (sizeof conf_files / sizeof conf_files[0])
+
+/* Which hooks and files .container has: bit h for hook h, bit
+ * CZ_HOOK_COUNT + i for conf_files[i].  One directory read instead of a
+ * failing fstatat for each of the usually absent ones. */
+static int note_present(const char *name, void *data)
+{
+	unsigned *bits = data;
+	size_t i;
+
+	for (i = 0; i < CZ_HOOK_COUNT; i++)
+		if (strcmp(name, cz_hook_names[i]) == 0)
+			*bits |= 1u << i;
+	for (i = 0; i < CONF_FILES; i++)
+		if (strcmp(name, conf_files[i]) == 0)
+			*bits |= 1u << (CZ_HOOK_COUNT + i);
+	return 0;
+}
+
 static int read_conf(const struct cz_config *cfg, struct cz_group *g, int confd,
 		     const char *name, char *buf, size_t len, struct cz_error *err)
 {
@@ -266,9 +286,15 @@ static int load_files(const struct cz_config *cfg, struct cz_group *g, int confd
 {
 	char buf[4096];
 	struct stat sb;
+	unsigned present = 0;
 	int r, h;
 
+	r = cz_dir_each(confd, note_present, &present);
+	if (r < 0)
+		return cz_fail(err, -r, "%s: %s", g->confdir, strerror(-r));
 	for (h = 0; h < CZ_HOOK_COUNT; h++) {
+		if (!(present & (1u << h)))
+			continue;
 		if (fstatat(confd, cz_hook_names[h], &sb, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
 				continue;
@@ -284,10 +310,12 @@ static int load_files(const struct cz_config *cfg, struct cz_group *g, int confd
 		g->hook[h] = true;
 	}
 
-	static const char *const files[] = { "unshare-options", "propagation", "cgroup-name", "shell" };
-	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+	for (size_t i = 0; i < CONF_FILES; i++) {
 		buf[0] = '\0';
-		r = read_conf(cfg, g, confd, files[i], buf, sizeof buf, err);
+		if (!(present & (1u << (CZ_HOOK_COUNT + i))))
+			r = 0;
+		else
+			r = read_conf(cfg, g, confd, conf_files[i], buf, sizeof buf, err);
 		if (r < 0)
 			return r;
 		switch (i) {
@@ -299,7 +327,7 @@ static int load_files(const struct cz_config *cfg, struct cz_group *g, int confd
 		if (r < 0) {
 			char msg[sizeof err->msg];
 			snprintf(msg, sizeof msg, "%s", err->msg);
-			return cz_fail(err, -r, "%s/%s: %s", g->confdir, files[i], msg);
+			return cz_fail(err, -r, "%s/%s: %s", g->confdir, conf_files[i], msg);
 		}
 	}
 	return 0;

@@ -129,7 +129,7 @@ int cz_count_sessions(int reffd);
  * binds of the namespaces of process pid onto them. */
 int cz_pin_files(const struct cz_lock *lk, int nsflags, struct cz_error *err);
 int cz_pin_namespaces(const struct cz_lock *lk, pid_t pid, int nsflags, struct cz_error *err);
-/* nsflags: the kinds to unmount for sure; others are removed if found. */
+/* nsflags: the kinds the state says were pinned (~0: every kind found). */
 void cz_unpin_namespaces(const struct cz_lock *lk, int nsflags);
 int cz_open_pins(int dirfd, int nsflags, int fds[CZ_NS_COUNT], struct cz_error *err);
 
@@ -200,9 +200,18 @@ static inline char *cz_unconst(const char *s)
 }
 
 int cz_read_small_file(int dirfd, const char *name, char *buf, size_t len);
+/* The time in seconds, by the system call: the vDSO's first use in a
+ * process costs two page faults (its symbols, its data page), more than
+ * the call itself. */
+long long cz_now(void);
 int cz_write_file(const char *path, const char *text);
 int cz_check_trusted(const struct stat *sb);
 bool cz_exists(int dirfd, const char *name);
+/* Call fn for every entry of the directory but . and .. until it returns
+ * nonzero (returned); reads from dirfd's position, which it moves.  One
+ * getdents64 for a small directory, and one more to see its end: cheaper
+ * than probing for a handful of names that are usually absent. */
+int cz_dir_each(int dirfd, int (*fn)(const char *name, void *data), void *data);
 ssize_t cz_write_all(int fd, const void *buf, size_t len);
 ssize_t cz_read_all(int fd, void *buf, size_t len);
 

@@ -78,12 +78,11 @@ void cz_unpin_namespaces(const struct cz_lock *lk, int nsflags)
 		const struct cz_ns_kind *k = &cz_ns_kinds[i];
 		char path[CZ_PATH_MAX + 16];
 
-		/* The kinds the state names were pinned: unmount, then remove.
-		 * Any other is normally absent (one unlink says so); a file that
-		 * is a mount point all the same (EBUSY: odd leftovers) goes too.
-		 * A pin left by another boot is a plain file: unlinked. */
-		if (!(k->flag & (nsflags | CLONE_NEWNS)) &&
-		    (unlinkat(lk->dirfd, k->name, 0) == 0 || errno != EBUSY))
+		/* The kinds the state names were pinned: unmount, then remove
+		 * (a pin left by another boot is a plain file: unlinked).  Any
+		 * other kind is normally absent; if not, cz_rundir_remove
+		 * sweeps it. */
+		if (!(k->flag & (nsflags | CLONE_NEWNS)))
 			continue;
 		snprintf(path, sizeof path, "%s/%s", lk->dir, k->name);
 		umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);

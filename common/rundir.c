@@ -210,14 +210,29 @@ void cz_lock_release(struct cz_lock *lk)
 	lk->lockfd = lk->dirfd = -1;
 }
 
+/* Whatever the teardown left beside the lock: a pin of a kind the state
+ * did not name (unmounted first), a state.new of a crashed rewrite, a file
+ * of a later version.  Normally there is nothing. */
+static int sweep_one(const char *name, void *data)
+{
+	const struct cz_lock *lk = data;
+	char path[CZ_PATH_MAX + NAME_MAX + 2];
+
+	if (strcmp(name, "lock") == 0)
+		return 0;
+	if (unlinkat(lk->dirfd, name, 0) < 0 && errno == EBUSY) {
+		snprintf(path, sizeof path, "%s/%s", lk->dir, name);
+		umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
+		unlinkat(lk->dirfd, name, 0);
+	}
+	return 0;
+}
+
 void cz_rundir_remove(const struct cz_config *cfg, const char *group, struct cz_lock *lk)
 {
 	char gdir[CZ_PATH_MAX];
 
-	unlinkat(lk->dirfd, "state", 0);
-	unlinkat(lk->dirfd, "state.new", 0);
-	unlinkat(lk->dirfd, "ref", 0);
-	unlinkat(lk->dirfd, CZ_BIND_MARKER, 0);
+	cz_dir_each(lk->dirfd, sweep_one, lk);
 	/* Last, still holding it: waiters see the unlinked lock and retry. */
 	unlinkat(lk->dirfd, "lock", 0);
 	rmdir(lk->dir);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -119,4 +121,43 @@ bool cz_exists(int dirfd, const char *name)
 	struct stat sb;
 
 	return fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* getdents64's record (the kernel ABI; glibc and musl name it differently). */
+struct dirent64_rec {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+int cz_dir_each(int dirfd, int (*fn)(const char *name, void *data), void *data)
+{
+	union {
+		char bytes[2048];
+		uint64_t align;
+	} buf;
+	long n;
+	int r = 0;
+
+	while (r == 0 && (n = syscall(SYS_getdents64, dirfd, buf.bytes, sizeof buf.bytes)) > 0) {
+		for (long at = 0; r == 0 && at < n;) {
+			const struct dirent64_rec *d = (const void *)(buf.bytes + at);
+			if (strcmp(d->name, ".") != 0 && strcmp(d->name, "..") != 0)
+				r = fn(d->name, data);
+			at += d->reclen;
+		}
+	}
+	if (r == 0 && n < 0)
+		r = -errno;
+	return r;
+}
+
+long long cz_now(void)
+{
+	struct timespec ts = { 0 };
+
+	syscall(SYS_clock_gettime, CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec;
 }
