@@ -87,11 +87,12 @@ struct cz_lock;
 int cz_state_format(const struct cz_state *st, char *buf, size_t len);
 int cz_state_parse(const char *text, struct cz_state *st, struct cz_error *err);
 int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err);
+/* Replace the state (through state.new and a rename). */
 int cz_state_write(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err);
-/* cz_state_write in two steps: write state.new, then rename it over state
- * (the setup stages the complete state while its setup process works). */
-int cz_state_stage(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err);
-int cz_state_commit(const struct cz_lock *lk, struct cz_error *err);
+/* The setup's first state, written in place: its open descriptor, for
+ * cz_state_complete to mark it complete (one byte) once pinned. */
+int cz_state_create(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err);
+int cz_state_complete(int fd, const struct cz_lock *lk, struct cz_error *err);
 int cz_boot_id(char *buf, size_t len);
 /* Does the state belong to this boot?  An empty boot id (state on a tmpfs)
  * does, by construction. */

@@ -179,13 +179,13 @@ static void setup_undo(const struct cz_config *cfg, struct cz_group *g, struct c
 /* Host side, before the namespaces exist: the state (naming the cgroup)
  * first, then the cgroup, then, for shared propagation, the tree's bind. */
 static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
-		   struct cz_state *st, struct cz_error *err)
+		   struct cz_state *st, int *statefd, struct cz_error *err)
 {
 	int r;
 
 	memset(st, 0, sizeof *st);
 	st->pid = getpid();
-	st->started = (long long)time(NULL);
+	st->started = cz_now();
 	st->nsflags = g->nsflags;
 	st->prop = g->prop;
 	snprintf(st->tree, sizeof st->tree, "%s", g->tree);
@@ -203,7 +203,7 @@ static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lo
 	 * that a crash from here on leaves state naming what to clean. */
 	r = cz_cgroup_path(g->cgroup_name, st->pid, st->cgroup, sizeof st->cgroup, err);
 	if (r == 0)
-		r = cz_state_write(lk, st, err);
+		r = *statefd = cz_state_create(lk, st, err);
 	if (r < 0)
 		return r;
 	r = cz_cgroup_create(st->cgroup, err);
@@ -217,21 +217,15 @@ static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lo
 /* The session's side of the handshake: wait for READY, pin the namespaces
  * from here (the host), let the setup process go on. */
 static int handshake(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
-		     struct cz_state *st, pid_t pid, int up, int down, pid_t *command,
+		     struct cz_state *st, int statefd, pid_t pid, int up, int down, pid_t *command,
 		     struct cz_error *err)
 {
 	struct setup_msg m = { 0 };
 	ssize_t n;
 	int r, status;
 
-	/* While the setup process works (it takes longer): the pin files,
-	 * and the state as it will be once the namespaces are pinned. */
+	/* While the setup process works (it takes longer): the pin files. */
 	r = cz_pin_files(lk, g->nsflags, err);
-	if (r == 0) {
-		st->complete = true;
-		r = cz_state_stage(lk, st, err);
-		st->complete = false;
-	}
 	n = cz_read_all(up, &m, sizeof m);
 	if (n != (ssize_t)sizeof m || m.type != MSG_READY) {
 		if (n == (ssize_t)sizeof m && m.type == MSG_ERROR)
@@ -248,7 +242,7 @@ static int handshake(const struct cz_config *cfg, struct cz_group *g, struct cz_
 	/* Complete before anything runs inside: a crash from here on leaves
 	 * an instance whose teardown runs `stop`. */
 	if (r == 0)
-		r = cz_state_commit(lk, err);
+		r = cz_state_complete(statefd, lk, err);
 	if (r == 0)
 		st->complete = true;
 	/* The last moment to keep the command from ever running. */
@@ -277,13 +271,16 @@ static int handshake(const struct cz_config *cfg, struct cz_group *g, struct cz_
 int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
 	     struct cz_state *st, pid_t *command, struct cz_error *err)
 {
-	int up[2] = { -1, -1 }, down[2] = { -1, -1 }, cgfd, r;
+	int up[2] = { -1, -1 }, down[2] = { -1, -1 }, statefd = -1, cgfd, r;
 	struct setup_child c;
 	pid_t pid;
 
-	r = prepare(cfg, g, lk, st, err);
-	if (r < 0)
+	r = prepare(cfg, g, lk, st, &statefd, err);
+	if (r < 0) {
+		if (statefd >= 0)
+			close(statefd);
 		return r;
+	}
 	cgfd = open(st->cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cgfd < 0 || pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0) {
 		r = cz_fail(err, errno, "setup: %m");
@@ -297,6 +294,7 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 		close(up[0]);
 		close(down[1]);
 		close(lk->lockfd);	/* never hold the container lock */
+		close(statefd);
 		lk->lockfd = -1;
 		c = (struct setup_child){ .g = g, .st = st, .to_parent = up[1], .from_parent = down[0],
 					  .dirfd = lk->dirfd, .becomes_command = command != NULL };
@@ -311,7 +309,7 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 	if (down[0] >= 0)
 		close(down[0]);
 	if (pid > 0) {
-		r = handshake(cfg, g, lk, st, pid, up[0], down[1], command, err);
+		r = handshake(cfg, g, lk, st, statefd, pid, up[0], down[1], command, err);
 		down[1] = -1;	/* closed by handshake */
 	} else {
 		setup_undo(cfg, g, lk, st, false);
@@ -320,5 +318,6 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 		close(up[0]);
 	if (down[1] >= 0)
 		close(down[1]);
+	close(statefd);
 	return r;
 }

@@ -1,9 +1,16 @@
 /* state.c — the state file of one live container.
  *
- * One "key=value" per line.  It is written to a temporary file and renamed,
- * so a reader sees the old or the new state, never half of one.  A state
- * with complete=0 belongs to a setup that has not finished: whoever holds
- * the lock and reads it knows that setup died. */
+ * One "key=value" per line, "complete=" on the second.  A state with
+ * complete=0 belongs to a setup that has not finished: whoever holds the
+ * lock and reads it knows that setup died.
+ *
+ * The setup writes it in place (cz_state_create) and flips that one byte
+ * when the namespaces are pinned (cz_state_complete): a rename costs as
+ * much as the rest of the file work together.  Under the lock no session
+ * reads it meanwhile; `--list` reads without the lock and skips a state
+ * that is empty, unreadable or incomplete.  Later rewrites (the teardown's
+ * progress) go to a temporary file and are renamed, so a reader sees the
+ * old or the new state, never half of one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,10 +39,12 @@ bool cz_same_boot(const struct cz_state *st)
 	return cz_boot_id(boot, sizeof boot) == 0 && strcmp(boot, st->boot_id) == 0;
 }
 
+#define STATE_HEAD "version=1\ncomplete="	/* then the byte cz_state_complete flips */
+
 int cz_state_format(const struct cz_state *st, char *buf, size_t len)
 {
 	int n = snprintf(buf, len,
-			 "version=1\ncomplete=%d\npid=%d\nboot_id=%s\nstarted=%lld\n"
+			 STATE_HEAD "%d\npid=%d\nboot_id=%s\nstarted=%lld\n"
 			 "nsflags=%d\npropagation=%s\ntree=%s\ncgroup=%s\nteardown=%d\n",
 			 st->complete ? 1 : 0, (int)st->pid, st->boot_id, st->started,
 			 st->nsflags, cz_propagation_name(st->prop), st->tree, st->cgroup, st->teardown);
@@ -144,7 +153,39 @@ int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err)
 	return cz_state_parse(buf, st, err);
 }
 
-int cz_state_stage(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err)
+int cz_state_create(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err)
+{
+	char buf[2 * CZ_PATH_MAX + 512];
+	int n = cz_state_format(st, buf, sizeof buf), fd;
+	ssize_t w;
+
+	if (n < 0)
+		return cz_fail(err, -n, "state: too long");
+	/* A crash between open and write leaves an empty state, which the
+	 * next run discards: nothing of the setup exists yet.  One write of a
+	 * few hundred bytes is not torn by a signal. */
+	fd = openat(lk->dirfd, "state", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return cz_fail(err, errno, "%s/state: %m", lk->dir);
+	w = cz_write_all(fd, buf, (size_t)n);
+	if (w < 0) {
+		close(fd);
+		unlinkat(lk->dirfd, "state", 0);
+		return cz_fail(err, (int)-w, "%s/state: %s", lk->dir, strerror((int)-w));
+	}
+	return fd;
+}
+
+int cz_state_complete(int fd, const struct cz_lock *lk, struct cz_error *err)
+{
+	ssize_t w = pwrite(fd, "1", 1, sizeof STATE_HEAD - 1);
+
+	if (w != 1)
+		return cz_fail(err, w < 0 ? errno : EIO, "%s/state: %s", lk->dir, w < 0 ? strerror(errno) : "short write");
+	return 0;
+}
+
+static int state_stage(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err)
 {
 	char buf[2 * CZ_PATH_MAX + 512];
 	int n = cz_state_format(st, buf, sizeof buf), fd, dirfd = lk->dirfd;
@@ -165,7 +206,7 @@ int cz_state_stage(const struct cz_lock *lk, const struct cz_state *st, struct c
 	return 0;
 }
 
-int cz_state_commit(const struct cz_lock *lk, struct cz_error *err)
+static int state_commit(const struct cz_lock *lk, struct cz_error *err)
 {
 	if (renameat(lk->dirfd, "state.new", lk->dirfd, "state") < 0) {
 		int e = errno;
@@ -177,7 +218,7 @@ int cz_state_commit(const struct cz_lock *lk, struct cz_error *err)
 
 int cz_state_write(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err)
 {
-	int r = cz_state_stage(lk, st, err);
+	int r = state_stage(lk, st, err);
 
-	return r < 0 ? r : cz_state_commit(lk, err);
+	return r < 0 ? r : state_commit(lk, err);
 }

@@ -62,6 +62,25 @@ int main(void)
 	ok(faccessat(dfd, "state.new", F_OK, 0) < 0, "no temporary file left");
 	unlinkat(dfd, "state", 0);
 	ok(cz_state_read(dfd, &b, &e) == -ENOENT, "missing state is -ENOENT");
+
+	/* The setup's state: written in place, completed by one byte. */
+	struct cz_state inc = a;
+	inc.complete = false;
+	int sfd = cz_state_create(&lk, &inc, &e);
+	ok(sfd >= 0, "create the setup's state");
+	ok(cz_state_read(dfd, &b, &e) == 0 && !b.complete && b.pid == 4242, "it reads as an unfinished setup");
+	ok(faccessat(dfd, "state.new", F_OK, 0) < 0, "no temporary file for it");
+	ok(cz_state_complete(sfd, &lk, &e) == 0, "mark it complete");
+	ok(cz_state_read(dfd, &b, &e) == 0 && b.complete && b.pid == 4242 && b.started == a.started &&
+	   b.nsflags == a.nsflags && b.prop == a.prop, "it reads as complete, every field as written");
+	is_str(b.cgroup, a.cgroup, "the cgroup survives the byte flip");
+	close(sfd);
+	ok(cz_state_write(&lk, &a, &e) == 0 && cz_state_read(dfd, &b, &e) == 0 && b.complete,
+	   "a later rewrite replaces it");
+	int fd = openat(dfd, "state", O_WRONLY | O_TRUNC);
+	close(fd);
+	ok(cz_state_read(dfd, &b, &e) < 0 && b.pid == 0, "an empty state (a crash before the write) is unreadable");
+	unlinkat(dfd, "state", 0);
 	close(dfd);
 	rmdir(dir);
 	return done_testing();
