@@ -30,21 +30,14 @@ static int is_cgroup2(const struct cz_mount *m, void *data)
 	return 1;
 }
 
-/* The cgroup2 mount: where systemd (pure v2) or a hybrid host puts it, as
- * statfs proves, else whatever /proc/self/mountinfo says. */
-int cz_cgroup_mount(char *buf, size_t len)
+/* Out of line, with its buffer: the common case should not have 4 KiB
+ * more stack (a page fault) for it. */
+static __attribute__((noinline)) int cgroup_mount_slow(char *buf, size_t len)
 {
-	static const char *const usual[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
-	char found[PATH_MAX] = "";
-	struct statfs sfs;
-	size_t i;
+	char found[PATH_MAX];
 	int r;
 
-	for (i = 0; i < sizeof usual / sizeof usual[0]; i++)
-		if (statfs(usual[i], &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
-			snprintf(buf, len, "%s", usual[i]);
-			return 0;
-		}
+	found[0] = '\0';
 	r = cz_mountinfo_walk(is_cgroup2, found);
 	if (r < 0)
 		return r;
@@ -52,6 +45,22 @@ int cz_cgroup_mount(char *buf, size_t len)
 		return -ENOENT;
 	snprintf(buf, len, "%s", found);
 	return 0;
+}
+
+/* The cgroup2 mount: where systemd (pure v2) or a hybrid host puts it, as
+ * statfs proves, else whatever /proc/self/mountinfo says. */
+int cz_cgroup_mount(char *buf, size_t len)
+{
+	static const char *const usual[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	struct statfs sfs;
+	size_t i;
+
+	for (i = 0; i < sizeof usual / sizeof usual[0]; i++)
+		if (statfs(usual[i], &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
+			snprintf(buf, len, "%s", usual[i]);
+			return 0;
+		}
+	return cgroup_mount_slow(buf, len);
 }
 
 /* populated 1 / 0 from the text of cgroup.events. */
@@ -75,7 +84,7 @@ static int cgroup_populated(const char *path)
 
 int cz_cgroup_path(const char *name, pid_t pid, char *path, size_t len, struct cz_error *err)
 {
-	char mnt[PATH_MAX];
+	char mnt[CZ_PATH_MAX];	/* the cgroup path must fit CZ_PATH_MAX anyway */
 	int r = cz_cgroup_mount(mnt, sizeof mnt);
 
 	if (r < 0)
