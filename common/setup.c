@@ -193,12 +193,6 @@ static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lo
 	 * which boot it belongs to (an empty boot id means this one). */
 	if (!cz_rundir_volatile(lk->dirfd) && cz_boot_id(st->boot_id, sizeof st->boot_id) < 0)
 		return cz_fail(err, EIO, "cannot read the boot id");
-	/* The session made sure the run dir is a mount point; make it private
-	 * again: cheap, and it repairs a run dir someone made shared, without
-	 * reading the mount table. */
-	r = cz_rundir_private(cfg->rundir, err);
-	if (r < 0)
-		return r;
 	/* The cgroup's name is known before it exists: record it first, so
 	 * that a crash from here on leaves state naming what to clean. */
 	r = cz_cgroup_path(g->cgroup_name, st->pid, st->cgroup, sizeof st->cgroup, err);
@@ -224,8 +218,13 @@ static int handshake(const struct cz_config *cfg, struct cz_group *g, struct cz_
 	ssize_t n;
 	int r, status;
 
-	/* While the setup process works (it takes longer): the pin files. */
-	r = cz_pin_files(lk, g->nsflags, err);
+	/* While the setup process works (it takes longer): the pin files, and
+	 * the run dir made private again for them (the session made sure it
+	 * is a mount point): cheap, and it repairs a run dir someone made
+	 * shared, without reading the mount table. */
+	r = cz_rundir_private(cfg->rundir, err);
+	if (r == 0)
+		r = cz_pin_files(lk, g->nsflags, err);
 	n = cz_read_all(up, &m, sizeof m);
 	if (n != (ssize_t)sizeof m || m.type != MSG_READY) {
 		if (n == (ssize_t)sizeof m && m.type == MSG_ERROR)
