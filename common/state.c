@@ -153,7 +153,10 @@ int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err)
 	return cz_state_parse(buf, st, err);
 }
 
-int cz_state_create(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err)
+/* Write the state to NAME (created or truncated); its descriptor, or
+ * -errno with err set (and NAME removed). */
+static int write_state(const struct cz_lock *lk, const char *name, const struct cz_state *st,
+		       struct cz_error *err)
 {
 	char buf[2 * CZ_PATH_MAX + 512];
 	int n = cz_state_format(st, buf, sizeof buf), fd;
@@ -161,19 +164,24 @@ int cz_state_create(const struct cz_lock *lk, const struct cz_state *st, struct 
 
 	if (n < 0)
 		return cz_fail(err, -n, "state: too long");
-	/* A crash between open and write leaves an empty state, which the
-	 * next run discards: nothing of the setup exists yet.  One write of a
-	 * few hundred bytes is not torn by a signal. */
-	fd = openat(lk->dirfd, "state", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = openat(lk->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return cz_fail(err, errno, "%s/state: %m", lk->dir);
 	w = cz_write_all(fd, buf, (size_t)n);
 	if (w < 0) {
 		close(fd);
-		unlinkat(lk->dirfd, "state", 0);
+		unlinkat(lk->dirfd, name, 0);
 		return cz_fail(err, (int)-w, "%s/state: %s", lk->dir, strerror((int)-w));
 	}
 	return fd;
+}
+
+int cz_state_create(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err)
+{
+	/* A crash between open and write leaves an empty state, which the
+	 * next run discards: nothing of the setup exists yet.  One write of a
+	 * few hundred bytes is not torn by a signal. */
+	return write_state(lk, "state", st, err);
 }
 
 int cz_state_complete(int fd, const struct cz_lock *lk, struct cz_error *err)
@@ -185,40 +193,15 @@ int cz_state_complete(int fd, const struct cz_lock *lk, struct cz_error *err)
 	return 0;
 }
 
-static int state_stage(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err)
-{
-	char buf[2 * CZ_PATH_MAX + 512];
-	int n = cz_state_format(st, buf, sizeof buf), fd, dirfd = lk->dirfd;
-	ssize_t w;
-
-	if (n < 0)
-		return cz_fail(err, -n, "state: too long");
-	fd = openat(dirfd, "state.new", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return cz_fail(err, errno, "%s/state: %m", lk->dir);
-	w = cz_write_all(fd, buf, (size_t)n);
-	if (close(fd) < 0 && w >= 0)
-		w = -errno;
-	if (w < 0) {
-		unlinkat(dirfd, "state.new", 0);
-		return cz_fail(err, (int)-w, "%s/state: %s", lk->dir, strerror((int)-w));
-	}
-	return 0;
-}
-
-static int state_commit(const struct cz_lock *lk, struct cz_error *err)
-{
-	if (renameat(lk->dirfd, "state.new", lk->dirfd, "state") < 0) {
-		int e = errno;
-		unlinkat(lk->dirfd, "state.new", 0);
-		return cz_fail(err, e, "%s/state: %s", lk->dir, strerror(e));
-	}
-	return 0;
-}
-
 int cz_state_write(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err)
 {
-	int r = state_stage(lk, st, err);
+	int fd = write_state(lk, "state.new", st, err), e;
 
-	return r < 0 ? r : state_commit(lk, err);
+	if (fd < 0)
+		return fd;
+	if (close(fd) == 0 && renameat(lk->dirfd, "state.new", lk->dirfd, "state") == 0)
+		return 0;
+	e = errno;
+	unlinkat(lk->dirfd, "state.new", 0);
+	return cz_fail(err, e, "%s/state: %s", lk->dir, strerror(e));
 }
