@@ -18,6 +18,13 @@
 
 #include "internal.h"
 
+/* The kinds pinned for an instance with extra namespaces nsflags: the
+ * mount namespace always. */
+static bool pinned(const struct cz_ns_kind *k, int nsflags)
+{
+	return k->flag & (nsflags | CLONE_NEWNS);
+}
+
 static int pin_one(const char *src, const char *dst)
 {
 	struct timespec ts = { 0, 1000000 };
@@ -39,7 +46,7 @@ int cz_pin_files(const struct cz_lock *lk, int nsflags, struct cz_error *err)
 
 	for (i = 0; i < CZ_NS_COUNT; i++) {
 		const struct cz_ns_kind *k = &cz_ns_kinds[i];
-		if (!(k->flag & (nsflags | CLONE_NEWNS)))
+		if (!pinned(k, nsflags))
 			continue;
 		fd = openat(lk->dirfd, k->name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0)
@@ -56,7 +63,7 @@ int cz_pin_namespaces(const struct cz_lock *lk, pid_t pid, int nsflags, struct c
 
 	for (i = 0; i < CZ_NS_COUNT; i++) {
 		const struct cz_ns_kind *k = &cz_ns_kinds[i];
-		if (!(k->flag & (nsflags | CLONE_NEWNS)))
+		if (!pinned(k, nsflags))
 			continue;
 		snprintf(src, sizeof src, "/proc/%d/ns/%s", (int)pid, k->name);
 		snprintf(dst, sizeof dst, "%s/%s", lk->dir, k->name);
@@ -82,7 +89,7 @@ void cz_unpin_namespaces(const struct cz_lock *lk, int nsflags)
 		 * (a pin left by another boot is a plain file: unlinked).  Any
 		 * other kind is normally absent; if not, cz_rundir_remove
 		 * sweeps it. */
-		if (!(k->flag & (nsflags | CLONE_NEWNS)))
+		if (!pinned(k, nsflags))
 			continue;
 		snprintf(path, sizeof path, "%s/%s", lk->dir, k->name);
 		umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
@@ -99,7 +106,7 @@ int cz_open_pins(int dirfd, int nsflags, int fds[CZ_NS_COUNT], struct cz_error *
 		fds[i] = -1;
 	for (i = 0; i < CZ_NS_COUNT; i++) {
 		const struct cz_ns_kind *k = &cz_ns_kinds[i];
-		if (!(k->flag & (nsflags | CLONE_NEWNS)))
+		if (!pinned(k, nsflags))
 			continue;
 		fds[i] = openat(dirfd, k->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fds[i] < 0)
