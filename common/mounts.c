@@ -3,7 +3,8 @@
  * Mount targets are resolved inside the tree with openat2(RESOLVE_BENEATH |
  * RESOLVE_NO_SYMLINKS) and mounts are attached to those descriptors with the
  * new mount API: a tree whose `proc` is a symlink to /etc can never make us
- * mount over a host path (plain mount(2) on "TREE/proc" would follow it).  Symlinked or missing targets are refused with an error. */
+ * mount over a host path (plain mount(2) on "TREE/proc" would follow it).
+ * Symlinked or missing targets are refused with an error. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>

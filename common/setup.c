@@ -293,8 +293,8 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 		close(up[0]);
 		close(down[1]);
 		close(lk->lockfd);	/* never hold the container lock */
-		close(statefd);
 		lk->lockfd = -1;
+		close(statefd);
 		c = (struct setup_child){ .g = g, .st = st, .to_parent = up[1], .from_parent = down[0],
 					  .dirfd = lk->dirfd, .becomes_command = command != NULL };
 		setup_child_main(&c);

@@ -59,9 +59,10 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 	bool have_group, bound;
 	int r = 0;
 
-	/* The session's own reading of the group (not copied: it is large,
-	 * and its descriptors are not ours to close), or a fresh one (on the
-	 * heap: 13 KB more stack for every teardown, for a rare case). */
+	/* The session's own reading of the group (not copied: its
+	 * descriptors are not ours to close), or a fresh one (on the heap:
+	 * 4 KB more stack, a page fault, for every teardown, for a rare
+	 * case). */
 	if (!known) {
 		loaded = malloc(sizeof *loaded);
 		if (loaded && cz_group_load(cfg, lk->group, lk->container, loaded, &e) < 0) {

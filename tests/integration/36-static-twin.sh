@@ -2,9 +2,9 @@
 # The static build (STATIC=1, the default): root runs the static-pie binary itself, with no
 # second exec; a caller who comes through the setuid bit (a mapped user, a login shell) is
 # handed at once to the dynamically linked twin in LIBEXECDIR, because the static binary is
-# linked with musl, which reads users only from /etc/passwd (no NSS modules). The twin's path is checked from /
-# without following symlinks: missing, group-writable, not root's or a symlink means a clear
-# refusal (125) that names it, and nothing is set up.
+# linked with musl, which reads users only from /etc/passwd (no NSS modules). The twin's path
+# is checked from / without following symlinks: missing, group-writable, not root's or a
+# symlink means a clear refusal (125) that names it, and nothing is set up.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TAP_LIB/setuid-build.sh"
 . "$TAP_LIB/users.sh"
