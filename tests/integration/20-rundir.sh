@@ -24,6 +24,20 @@ assert_match "$CONTAINERIZE_RUNDIR/g/c/state" '^boot_id=$' "state on the tmpfs r
 kill -TERM "$p"
 wait_exit "$p" 10
 
+# --- leftovers beside the lock are swept at teardown: a file of another version, a state.new
+# of a crashed rewrite, and a pin of a kind the state does not name (still mounted)
+mounts_snapshot >"$T/before-leftovers"
+cz_bg live g c sleep 30
+p=$BG_PID
+R=$CONTAINERIZE_RUNDIR/g/c
+wait_file "$R/ref" 10
+: >"$R/junk-of-a-later-version"
+: >"$R/state.new"
+: >"$R/uts" && mount --bind "$R/junk-of-a-later-version" "$R/uts" || bail "stray pin in $R"
+kill -TERM "$p"
+wait_exit "$p" 10
+assert_clean g c "$T/before-leftovers"
+
 # --- a run dir on a disk file system, made a private mount point by the admin
 D=$T/diskrun
 mkdir -p "$D"
