@@ -1,5 +1,6 @@
 /* cli.c — `containerize [OPTIONS] GROUP CONTAINER [COMMAND [ARG...]]`. */
 #include <errno.h>
+#include <pwd.h>
 #include <syslog.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,10 @@ static const char usage[] =
 	"Options:\n"
 	"  --list          list live containers and their sessions (root only)\n"
 	"  --stop G C      kill everything in container G/C and tear it down (root only)\n"
+	"  -d, --directory=DIR\n"
+	"                  run COMMAND in DIR inside (default: the current directory\n"
+	"                  where it exists inside, else /)\n"
+	"  -u, --user=USER run COMMAND as USER of the host's user database (root only)\n"
 	"  -h, --help      show this help\n"
 	"  -V, --version   show the version\n"
 	"  --              end of options\n"
@@ -30,6 +35,15 @@ static const char usage[] =
 	"\n"
 	"Trees: " CZ_TREES "  run dir: " CZ_RUNDIR "  map file: " CZ_CONF "\n"
 	"See containerize(1) and containerize.conf(5).\n";
+
+/* Where the options leave their values. */
+struct options {
+	const char *dir;	/* -d DIR */
+	const char *user;	/* -u USER */
+};
+
+/* The caller's directory, as getcwd gives it. */
+#define CZ_CWD_MAX 4096
 
 static int print_entry(const struct cz_list_entry *e, void *data)
 {
@@ -96,15 +110,46 @@ static int authorize(struct cz_frontend *fe, const struct cz_identity *id,
 	return 0;
 }
 
-static int do_run(struct cz_frontend *fe, const char *group, const char *container, char **argv)
+/* -u USER: the host's user database names them, as for schroot -u. */
+static int load_user(const char *name, struct cz_identity *id)
 {
-	struct cz_command cmd = { .argv = argv, .env = fe->caller_env };
+	struct cz_error err = { 0 };
+	struct passwd *pw;
+	char shown[80];
+
+	errno = 0;
+	pw = getpwnam(name);
+	if (!pw) {
+		cz_printable(name, shown, sizeof shown);
+		cz_errx("-u %s: %s", shown, errno ? strerror(errno) : "no such user");
+		return -1;
+	}
+	if (cz_identity_load(pw->pw_uid, id, &err) < 0) {
+		cz_errx("-u %s: %s", pw->pw_name, err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int do_run(struct cz_frontend *fe, const struct options *o, const char *group,
+		  const char *container, char **argv)
+{
+	struct cz_command cmd = { .argv = argv, .env = fe->caller_env, .dir = o->dir };
 	struct cz_error err = { 0 };
 	struct cz_identity id = { 0 };
 	struct cz_rule rule = { 0 };
+	char cwd[CZ_CWD_MAX];
 	int r;
 
-	if (!fe->privileged_caller) {
+	/* The caller's directory, kept inside where it exists; getcwd fails
+	 * for a directory removed meanwhile (then /, with the note). */
+	if (!o->dir)
+		cmd.cwd = getcwd(cwd, sizeof cwd) ? cwd : "(the current directory, removed)";
+	if (o->user) {
+		if (load_user(o->user, &id) < 0)
+			return CZ_EXIT_FAIL;
+		cmd.as = &id;
+	} else if (!fe->privileged_caller) {
 		if (cz_identity_load(fe->caller_uid, &id, &err) < 0) {
 			cz_errx("%s", err.msg);
 			return CZ_EXIT_FAIL;
@@ -121,11 +166,38 @@ static int do_run(struct cz_frontend *fe, const char *group, const char *contain
 	return r;
 }
 
+/* Options that take a value: "-d DIR", "--directory DIR" or
+ * "--directory=DIR".  1 and *out if argv[*i] is one, 0 if not, -1 (after
+ * the message) if its value is missing. */
+static int value_option(int argc, char **argv, int *i, const char *s, const char *l, const char **out)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(l);
+
+	if (strcmp(a, s) == 0 || strcmp(a, l) == 0) {
+		if (*i + 1 >= argc || !argv[*i + 1][0]) {
+			cz_errx("%s needs an argument (try --help)", a);
+			return -1;
+		}
+		*out = argv[++*i];
+		return 1;
+	}
+	if (strncmp(a, l, n) != 0 || a[n] != '=')
+		return 0;
+	if (!a[n + 1]) {
+		cz_errx("%s needs an argument (try --help)", l);
+		return -1;
+	}
+	*out = a + n + 1;
+	return 1;
+}
+
 int cz_cli_main(int argc, char **argv)
 {
 	struct cz_frontend fe;
+	struct options o = { 0 };
 	enum { RUN, LIST, STOP } mode = RUN;
-	int i;
+	int i, r;
 
 	if (cz_frontend_init(&fe, "containerize") < 0)
 		return CZ_EXIT_FAIL;
@@ -144,6 +216,10 @@ int cz_cli_main(int argc, char **argv)
 			mode = LIST;
 		} else if (strcmp(a, "--stop") == 0) {
 			mode = STOP;
+		} else if ((r = value_option(argc, argv, &i, "-d", "--directory", &o.dir)) != 0 ||
+			   (r = value_option(argc, argv, &i, "-u", "--user", &o.user)) != 0) {
+			if (r < 0)
+				return CZ_EXIT_FAIL;
 		} else {
 			cz_errx("unknown option '%.64s' (try --help)", a);
 			return CZ_EXIT_FAIL;
@@ -155,6 +231,14 @@ int cz_cli_main(int argc, char **argv)
 	}
 	if (!fe.privileged_caller && mode != RUN) {
 		cz_errx("permission denied: --list and --stop are for root");
+		return CZ_EXIT_FAIL;
+	}
+	if (!fe.privileged_caller && o.user) {
+		cz_errx("permission denied: -u is for root (commands run as you)");
+		return CZ_EXIT_FAIL;
+	}
+	if (mode != RUN && (o.user || o.dir)) {
+		cz_errx("%s goes with a command, not with --list or --stop (try --help)", o.user ? "-u" : "-d");
 		return CZ_EXIT_FAIL;
 	}
 	switch (mode) {
@@ -177,7 +261,7 @@ int cz_cli_main(int argc, char **argv)
 		cz_errx("missing %s (try --help)", argc - i == 0 ? "GROUP and CONTAINER" : "CONTAINER");
 		return CZ_EXIT_FAIL;
 	}
-	i = do_run(&fe, argv[i], argv[i + 1], argv + i + 2);
+	i = do_run(&fe, &o, argv[i], argv[i + 1], argv + i + 2);
 	cz_frontend_free(&fe);
 	return i;
 }

@@ -51,6 +51,10 @@ struct cz_command {
 	bool login;			/* the shell as a login shell: argv[0] "-bash" */
 	const struct cz_identity *as;	/* NULL: stay root */
 	char *const *env;		/* with as: filtered through the allow-list */
+	const char *dir;		/* -d DIR: must exist inside, else 125 */
+	const char *cwd;		/* the caller's directory, kept where it
+					   exists inside (else /, with a note);
+					   NULL with dir: the home directory of as */
 };
 
 /* Open a session in GROUP/CONTAINER, run cmd, close: the whole life of a

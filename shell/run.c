@@ -69,8 +69,7 @@ static const char *pick_shell(const char *configured)
 	return "/bin/sh";
 }
 
-/* Become the user (if any): the filter while still root, then the drop,
- * then the home directory inside. */
+/* Become the user (if any): the filter while still root, then the drop. */
 static int become(const struct cz_command *cmd, const char *shell, char ***envp)
 {
 	struct cz_error err = { 0 };
@@ -86,15 +85,57 @@ static int become(const struct cz_command *cmd, const char *shell, char ***envp)
 		cz_errx("out of memory");
 		return -1;
 	}
-	if (chdir(cmd->as->home) < 0) {
+	return 0;
+}
+
+/* Where the command starts, decided inside the container (after the
+ * join: paths resolve in the tree, never on the host) and as the user
+ * where there is one (their permissions apply): -d DIR or nothing; else
+ * the caller's directory if the same path exists inside, else / with a
+ * note; the login shell's (no cwd given): the user's home directory. */
+static int enter_dir(const struct cz_command *cmd, const char *where)
+{
+	if (cmd->dir) {
+		if (chdir(cmd->dir) == 0)
+			return 0;
+		cz_errx("cannot change to directory %s in %s: %s", cmd->dir, where, strerror(errno));
+		return -1;
+	}
+	if (cmd->cwd) {
+		if (chdir(cmd->cwd) == 0)
+			return 0;
+		if (errno == ENOENT || errno == ENOTDIR)
+			cz_errx("note: %s does not exist in %s, starting in /", cmd->cwd, where);
+		else
+			cz_errx("note: cannot change to %s in %s (%s), starting in /", cmd->cwd, where,
+				strerror(errno));
+		return chdir("/");
+	}
+	if (cmd->as && chdir(cmd->as->home) < 0) {
 		cz_errx("warning: no home directory %s in the container: %s", cmd->as->home, strerror(errno));
-		if (chdir("/") < 0)
-			return -1;
+		return chdir("/");
 	}
 	return 0;
 }
 
-static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, const char *group_shell, int errfd)
+/* The command's environment says where it runs: debian_chroot (Debian's
+ * bash prompt shows it, as in schroot) unless the caller set one, and the
+ * names the hooks get too. */
+static int mark_env(const char *group, const char *container)
+{
+	char both[2 * CZ_NAME_MAX + 2];
+
+	snprintf(both, sizeof both, "%s/%s", group, container);
+	if (setenv("debian_chroot", both, 0) < 0 || setenv("CONTAINERIZE_GROUP", group, 1) < 0 ||
+	    setenv("CONTAINERIZE_INSTANCE", container, 1) < 0) {
+		cz_errx("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, const char *group,
+						 const char *container, const char *group_shell, int errfd)
 {
 	bool argv_given = cmd->argv && cmd->argv[0];
 	/* The shell runs, or names SHELL for a user; root's COMMAND needs
@@ -102,16 +143,19 @@ static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, c
 	const char *shell = argv_given && !cmd->as ? "" :
 			    pick_shell(cmd->shell && cmd->shell[0] ? cmd->shell : group_shell);
 	const char *base = strrchr(shell, '/') ? strrchr(shell, '/') + 1 : shell;
-	char **envp = environ, dashed[300];
+	char **envp = environ, dashed[300], where[2 * CZ_NAME_MAX + 2];
 	sigset_t none;
 	int e;
 
 	set_signals(false);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	snprintf(where, sizeof where, "%s/%s", group, container);
 	if (become(cmd, shell, &envp) < 0)
 		_exit(CZ_EXIT_FAIL);
 	environ = envp;		/* execvp searches the new PATH */
+	if (mark_env(group, container) < 0 || enter_dir(cmd, where) < 0)
+		_exit(CZ_EXIT_FAIL);
 	/* Descriptors the caller gave us beyond 0-2 do not pass (as sudo's
 	 * closefrom); ours are all O_CLOEXEC. */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -227,7 +271,7 @@ int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *cont
 			_exit(CZ_EXIT_FAIL);
 		}
 		close(pipefd[0]);
-		child_exec(cmd, cz_session_shell(s), pipefd[1]);
+		child_exec(cmd, group, container, cz_session_shell(s), pipefd[1]);
 	}
 	close(pipefd[1]);
 	if (pid < 0) {

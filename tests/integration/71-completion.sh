@@ -65,8 +65,17 @@ ln -s "$T/outside/secret" "$CONTAINERIZE_TREES/g/c-link"
 # --- containerize: options
 assert_comp "--list" "--l completes to --list" containerize --l
 assert_comp "--stop" "--s completes to --stop" containerize --s
-assert_comp "-- --help --list --stop --version" "-- offers the long options" containerize --
-assert_comp "-- --help --list --stop --version -V -h" "- offers every option" containerize -
+assert_comp "-- --directory= --help --list --stop --user= --version" "-- offers the long options" containerize --
+assert_comp "-- --directory= --help --list --stop --user= --version -V -d -h -u" "- offers every option" containerize -
+assert_comp "--directory=" "--d completes to --directory=" containerize --d
+assert_comp "root" "-u USER: user names" containerize -u roo
+assert_comp "root" "--user=USER: user names" containerize --user=roo
+assert_comp "root" "--user USER: user names" containerize --user roo
+assert_comp "/etc" "-d DIR: directories" containerize -d /et
+assert_comp "/etc" "--directory=DIR: directories" containerize --directory=/et
+assert_comp "g other" "GROUP after -d DIR -u USER" containerize -d /etc -u root ''
+assert_comp "c c2" "CONTAINER after --directory=DIR --user USER GROUP" containerize --directory=/etc --user root g ''
+assert_comp "" "no option after -d DIR GROUP" containerize -d /etc g --l
 assert_comp "" "nothing after --list" containerize --list ''
 assert_comp "" "nothing after --help" containerize --help ''
 assert_comp "" "no option after GROUP" containerize g --l

@@ -21,6 +21,10 @@ TAP_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$TAP_LIB/../.." && pwd)
 CZ=${CONTAINERIZE:-$REPO/shell/containerize}
 TEST_NAME=$(basename "$0" .sh)
+# Every test starts in /, which every tree has: containerize keeps the caller's directory where
+# the same path exists inside, and says on stderr where it does not.
+case $CZ in /*) ;; *) CZ=$PWD/$CZ ;; esac
+cd / || exit 1
 
 _tap_n=0
 _tap_failed=0
