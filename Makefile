@@ -12,14 +12,15 @@ DESTDIR    ?=
 VERSION    := 0.1
 
 BINDIR  := $(PREFIX)/bin
-LIBEXECDIR ?= $(PREFIX)/libexec/containerize
 MANDIR  := $(PREFIX)/share/man
 BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
 EXAMPLEDIR := $(PREFIX)/share/doc/containerize/examples
 PAMDIR  ?= $(shell pkg-config --variable=libdir pam 2>/dev/null || echo /lib/x86_64-linux-gnu)/security
 
 CC      ?= cc
-PKGS    := pam
+# libmount is not linked but loaded on first use (common/libmount.c); only
+# its header is needed here.
+PKGS    := pam mount
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS_PAM   := $(shell pkg-config --libs pam 2>/dev/null)
 
@@ -42,27 +43,6 @@ CPPFLAGS_ALL := -D_GNU_SOURCE -DCZ_TREES='"$(TREES)"' -DCZ_RUNDIR='"$(RUNDIR)"' 
            -Icommon $(PKG_CFLAGS) $(CPPFLAGS)
 CFLAGS_ALL := -std=c11 $(OPT) $(WARN) $(WERROR) $(HARDEN) -fPIC $(CFLAGS)
 LDFLAGS_ALL := -Wl,-z,relro -Wl,-z,now $(SANLD) $(LDFLAGS)
-# The front end is linked static-pie with musl (STATIC=1, the default): a
-# dynamic glibc program spends 0.25 ms of every start in the loader, and a
-# static glibc one still spends 0.1 to 0.2 ms in its start-up code, which
-# probes the CPU with cpuid (each one a trap to the hypervisor on a VM) and
-# relocates itself (bench/README.md).  musl starts in a few microseconds.
-# musl has no NSS: users and groups come from /etc/passwd and /etc/group
-# only, which is right for root and wrong for a mapped user from LDAP or
-# sssd.  So the static binary hands every caller who came through the
-# setuid bit to its twin, the same program linked dynamically with glibc,
-# installed (not setuid) as $(LIBEXECDIR)/containerize-shell (shell/twin.c).
-# STATIC=0 builds one dynamic glibc binary and no twin; a sanitizer build
-# always does.  The PAM module and the tests are glibc builds either way.
-STATIC  ?= 1
-ifeq ($(SANITIZE),1)
-STATIC  := 0
-endif
-TWIN    := $(if $(filter 1,$(STATIC)),shell/twin/containerize-shell)
-MUSL_CC ?= musl-gcc
-MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
-MUSL_LIBDIR ?= /usr/lib/$(subst -gnu,-musl,$(MULTIARCH))
-
 LIB_SRC := $(wildcard common/*.c)
 LIB_OBJ := $(LIB_SRC:.c=.o)
 LIB     := common/libcontainerize.a
@@ -90,7 +70,7 @@ pam_containerize/%.o: CFLAGS_ALL += -fvisibility=hidden
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
 
-all: shell/containerize-shell shell/containerize $(TWIN) $(if $(PAM_OBJ),pam_containerize/pam_containerize.so)
+all: shell/containerize-shell shell/containerize $(if $(PAM_OBJ),pam_containerize/pam_containerize.so)
 
 V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
@@ -103,44 +83,11 @@ $(LIB): $(LIB_OBJ)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
-ifeq ($(STATIC),1)
-# musl's headers and the kernel's: only linux/, asm/ and asm-generic/ are
-# taken from /usr/include, so no glibc header can slip into a musl object.
-MUSL_SRC := $(LIB_SRC) $(wildcard shell/*.c)
-MUSL_OBJ := $(addprefix musl/,$(MUSL_SRC:.c=.o))
-MUSL_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS_ALL))
-musl/include/.stamp:
-	@command -v $(MUSL_CC) >/dev/null || { echo "STATIC=1 needs $(MUSL_CC) (Debian: musl-tools), or build with STATIC=0" >&2; exit 1; }
-	@mkdir -p $(@D)
-	ln -sfn /usr/include/linux $(@D)/linux
-	ln -sfn /usr/include/asm-generic $(@D)/asm-generic
-	ln -sfn $(if $(wildcard /usr/include/$(MULTIARCH)/asm),/usr/include/$(MULTIARCH)/asm,/usr/include/asm) $(@D)/asm
-	@touch $@
-
-musl/%.o: %.c $(wildcard common/*.h) $(wildcard shell/*.h) Makefile musl/include/.stamp
-	@$(if $(Q),echo "  CC      $@ (musl)")
-	@mkdir -p $(@D)
-	$(Q)$(MUSL_CC) $(filter-out $(PKG_CFLAGS),$(CPPFLAGS_ALL)) -idirafter musl/include \
-	  -DCZ_TWIN='"$(LIBEXECDIR)/containerize-shell"' $(MUSL_CFLAGS) -c -o $@ $<
-
-# musl-gcc cannot link static-pie (its specs always name the dynamic
-# loader), so the pieces are named here: rcrt1.o relocates the program
-# before main.
-shell/containerize-shell: $(MUSL_OBJ)
-	@$(if $(Q),echo "  LD      $@ (musl, static-pie)")
-	$(Q)$(CC) -static-pie -nostdlib -o $@ $(MUSL_LIBDIR)/rcrt1.o $(MUSL_LIBDIR)/crti.o \
-	  $$($(CC) -print-file-name=crtbeginS.o) $^ $(MUSL_LIBDIR)/libc.a $$($(CC) -print-libgcc-file-name) \
-	  $$($(CC) -print-file-name=crtendS.o) $(MUSL_LIBDIR)/crtn.o $(LDFLAGS_ALL)
-
-$(TWIN): $(SHELL_OBJ) $(LIB)
-	@$(if $(Q),echo "  LD      $@")
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS_ALL) -pie -o $@ $^ $(LDFLAGS_ALL)
-else
+# One program, linked dynamically with glibc: users and groups come
+# through NSS like for every other setuid tool.
 shell/containerize-shell: $(SHELL_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -pie -o $@ $^ $(LDFLAGS_ALL)
-endif
 
 shell/containerize: shell/containerize-shell
 	ln -sf containerize-shell $@
@@ -159,7 +106,7 @@ unit: $(UNIT_BIN)
 
 # Packages a fresh Debian 12 machine needs to build (and run the demo),
 # and to test.
-BUILD_DEPS := build-essential pkg-config libpam0g-dev musl-tools busybox-static
+BUILD_DEPS := build-essential pkg-config libpam0g-dev libmount-dev libsystemd-dev busybox-static
 TEST_DEPS := $(BUILD_DEPS) util-linux psmisc tmux openssh-server openssh-client \
         sudo mandoc debootstrap rsync pamtester bsdextrautils valgrind clang \
         debhelper dpkg-dev fakeroot lintian bash-completion python3
@@ -216,8 +163,6 @@ install: all
 	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(PAMDIR)
 	install -m 4755 -o root -g root shell/containerize-shell $(DESTDIR)$(BINDIR)/containerize-shell
 	ln -sf containerize-shell $(DESTDIR)$(BINDIR)/containerize
-	if [ -n "$(TWIN)" ]; then install -d $(DESTDIR)$(LIBEXECDIR) && \
-	  install -m 755 -o root -g root $(TWIN) $(DESTDIR)$(LIBEXECDIR)/containerize-shell; fi
 	install -m 644 doc/containerize.1 $(DESTDIR)$(MANDIR)/man1/containerize.1
 	ln -sf containerize.1 $(DESTDIR)$(MANDIR)/man1/containerize-shell.1
 	install -m 644 doc/containerize.conf.5 $(DESTDIR)$(MANDIR)/man5/containerize.conf.5
@@ -240,16 +185,13 @@ uninstall:
 	  $(DESTDIR)$(MANDIR)/man1/containerize.1 $(DESTDIR)$(MANDIR)/man1/containerize-shell.1 \
 	  $(DESTDIR)$(MANDIR)/man5/containerize.conf.5 $(DESTDIR)$(MANDIR)/man8/pam_containerize.8 \
 	  $(DESTDIR)$(PAMDIR)/pam_containerize.so \
-	  $(DESTDIR)$(BASHCOMPDIR)/containerize $(DESTDIR)$(BASHCOMPDIR)/containerize-shell \
-	  $(DESTDIR)$(LIBEXECDIR)/containerize-shell
-	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+	  $(DESTDIR)$(BASHCOMPDIR)/containerize $(DESTDIR)$(BASHCOMPDIR)/containerize-shell
 	rm -rf $(DESTDIR)$(EXAMPLEDIR)
 
 clean-objs:
-	rm -rf common/*.o shell/*.o pam_containerize/*.o pam_containerize/nosan musl $(LIB)
+	rm -rf common/*.o shell/*.o pam_containerize/*.o pam_containerize/nosan $(LIB)
 
 clean: clean-objs
 	rm -f shell/containerize-shell shell/containerize pam_containerize/*.so $(UNIT_BIN)
-	rm -rf shell/twin
 
 .PHONY: all unit deps check bench demo deb install uninstall clean clean-objs

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "compat.h"
 #include "containerize.h"
 
 /* The longest path containerize builds or records, with its NUL: the tree

@@ -16,9 +16,6 @@ enum {
 
 int cz_cli_main(int argc, char **argv);
 int cz_login_main(int argc, char **argv);
-/* The static build: exec the dynamic twin at path TWIN (twin.c); returns
- * only on failure, after printing why, with the exit status to use. */
-int cz_twin_exec(const char *twin, char **argv);
 
 /* Messages to syslog, facility authpriv (syslog.c): the identity to use,
  * then priority (LOG_ERR, ...) and a format. */

@@ -1,10 +1,8 @@
 /* main.c — one binary, two front ends: invoked as `containerize` it is the
  * CLI (root, or a mapped user through the setuid bit); under any other
  * name (containerize-shell, "-containerize-shell" from login) it is the
- * login shell.  The static build (CZ_TWIN, see twin.c) first hands a caller
- * who came through the setuid bit to its dynamically linked twin. */
+ * login shell. */
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/auxv.h>
 
 #include "frontend.h"
@@ -25,17 +23,7 @@ int main(int argc, char **argv)
 	const char *name = argc > 0 && argv[0] ? argv[0] : "containerize-shell";
 	const char *base = strrchr(name, '/');
 
-#ifdef CZ_TWIN
-	if (getauxval(AT_SECURE))
-		return cz_twin_exec(CZ_TWIN, argv);
-#endif
 	base = base ? base + 1 : name;
-#ifndef CZ_TWIN
-	/* Handed over by the static build, we run under the twin's file
-	 * name: ps and pgrep should still see the name we were called by. */
-	if (getauxval(AT_SECURE))
-		prctl(PR_SET_NAME, base[0] == '-' ? base + 1 : base);
-#endif
 	if (strcmp(base, "containerize") == 0)
 		return cz_cli_main(argc, argv);
 	return cz_login_main(argc, argv);

@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "compat.h"
 #include "frontend.h"
 
 extern char **environ;

@@ -10,10 +10,7 @@
 #                          DIR/lib/pam_containerize.so (when the module builds; never with
 #                          sanitizers, which sshd/su could not load) with
 #                          TREES=DIR/trees RUNDIR=DIR/run SYSCONFDIR=DIR/etc; the map file is
-#                          DIR/etc/containerize.conf (root, 644, empty). The static build's
-#                          dynamic twin (for callers through the setuid bit) is
-#                          DIR/libexec/containerize-shell (755 root; LIBEXECDIR=DIR/libexec).
-#                          Then points tap.sh's
+#                          DIR/etc/containerize.conf (root, 644, empty). Then points tap.sh's
 #                          helpers at that build: CZ, CONTAINERIZE_TREES/RUNDIR/CONF (root's
 #                          own calls honour them, so make_group, cz and the cleanup all work
 #                          on the build's paths).
@@ -56,24 +53,21 @@ _setuid_area_cleanup() { # stop what is live in the area's run dir, unmount left
 
 setuid_build() {
 	local d=$1 x
-	mkdir -p "$d/src" "$d/bin" "$d/lib" "$d/libexec" "$d/etc" "$d/trees" || return 1
+	mkdir -p "$d/src" "$d/bin" "$d/lib" "$d/etc" "$d/trees" || return 1
 	for x in Makefile common shell pam_containerize; do
 		[ -e "$REPO/$x" ] && cp -a "$REPO/$x" "$d/src/"
 	done
 	mkdir -p "$d/src/pam_containerize"
 	make -C "$d/src" clean >/dev/null 2>&1
 	PAM_BUILT=no
-	if ! make -C "$d/src" -j"$(nproc)" TREES="$d/trees" RUNDIR="$d/run" SYSCONFDIR="$d/etc" LIBEXECDIR="$d/libexec" all \
+	if ! make -C "$d/src" -j"$(nproc)" TREES="$d/trees" RUNDIR="$d/run" SYSCONFDIR="$d/etc" all \
 		>"$d/build.log" 2>&1; then
 		# the module may not build yet: the shell alone is enough for the login shell tests
-		make -C "$d/src" -j"$(nproc)" TREES="$d/trees" RUNDIR="$d/run" SYSCONFDIR="$d/etc" LIBEXECDIR="$d/libexec" \
+		make -C "$d/src" -j"$(nproc)" TREES="$d/trees" RUNDIR="$d/run" SYSCONFDIR="$d/etc" \
 			shell/containerize-shell shell/containerize >>"$d/build.log" 2>&1 || { cat "$d/build.log" >&2; return 1; }
 	fi
 	install -m 4755 -o root -g root "$d/src/shell/containerize-shell" "$d/bin/containerize-shell" || return 1
 	ln -sfn containerize-shell "$d/bin/containerize"
-	if [ -f "$d/src/shell/twin/containerize-shell" ]; then
-		install -m 755 -o root -g root "$d/src/shell/twin/containerize-shell" "$d/libexec/containerize-shell" || return 1
-	fi
 	local pamso="$d/src/pam_containerize/pam_containerize.so"
 	if [[ " ${MAKEFLAGS:-} SANITIZE=${SANITIZE:-}" == *" SANITIZE=1"* ]] && [ -f "$pamso" ]; then
 		# `make check SANITIZE=1`: the binary is tested sanitized, but a sanitized module cannot
@@ -89,8 +83,8 @@ setuid_build() {
 		install -m 644 -o root -g root "$pamso" "$d/lib/pam_containerize.so" && PAM_BUILT=yes
 	fi
 	: >"$d/etc/containerize.conf"
-	chown root:root "$d" "$d/bin" "$d/lib" "$d/libexec" "$d/etc" "$d/trees" "$d/etc/containerize.conf"
-	chmod 755 "$d" "$d/bin" "$d/lib" "$d/libexec" "$d/etc" "$d/trees"
+	chown root:root "$d" "$d/bin" "$d/lib" "$d/etc" "$d/trees" "$d/etc/containerize.conf"
+	chmod 755 "$d" "$d/bin" "$d/lib" "$d/etc" "$d/trees"
 	chmod 644 "$d/etc/containerize.conf"
 	SBIN="$d/bin"
 	CZS="$d/bin/containerize-shell"
