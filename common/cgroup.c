@@ -87,8 +87,11 @@ int cz_cgroup_path(const char *name, pid_t pid, char *path, size_t len, struct c
 	char mnt[CZ_PATH_MAX];	/* the cgroup path must fit CZ_PATH_MAX anyway */
 	int r = cz_cgroup_mount(mnt, sizeof mnt);
 
-	if (r < 0)
+	if (r == -ENOENT)
 		return cz_fail(err, -r, "no cgroup2 file system mounted (looked in /proc/self/mountinfo)");
+	if (r < 0)
+		return cz_fail(err, -r, "finding the cgroup2 mount in /proc/self/mountinfo: %s",
+			       cz_mountinfo_strerror(r));
 	if ((size_t)snprintf(path, len, "%s/%s/%d", mnt, name, (int)pid) >= len)
 		return cz_fail(err, ENAMETOOLONG, "cgroup path too long");
 	return 0;

@@ -133,14 +133,17 @@ int cz_pin_namespaces(const struct cz_lock *lk, pid_t pid, int nsflags, struct c
 void cz_unpin_namespaces(const struct cz_lock *lk, int nsflags);
 int cz_open_pins(int dirfd, int nsflags, int fds[CZ_NS_COUNT], struct cz_error *err);
 
-/* ---- mount table (mountinfo.c) ---- */
+/* ---- mount table (mountinfo.c, through libmount) ---- */
 struct cz_mount {
-	const char *target, *fstype, *root;
-	unsigned long propagation;	/* MS_SHARED | MS_SLAVE | ... */
+	const char *target, *fstype, *root;	/* unescaped */
+	unsigned long propagation;	/* MS_SHARED, MS_SLAVE or MS_PRIVATE, | MS_UNBINDABLE */
 };
 /* Calls fn for every mount of ours until it returns nonzero (< 0: error,
- * returned), or -errno if the table cannot be read. */
+ * returned), or -errno if the table cannot be read: -ELIBACC when
+ * libmount cannot be loaded. */
 int cz_mountinfo_walk(int (*fn)(const struct cz_mount *m, void *data), void *data);
+/* What a walk's -errno means, for a message. */
+const char *cz_mountinfo_strerror(int r);
 
 /* ---- cgroup (cgroup.c) ---- */
 int cz_cgroup_mount(char *buf, size_t len);

@@ -53,7 +53,7 @@ static int slave_all_but(const char *tree, struct cz_error *err)
 	int r = cz_mountinfo_walk(slave_one, &w);
 
 	if (r < 0 && !w.failed)
-		return cz_fail(err, -r, "reading /proc/self/mountinfo: %s", strerror(-r));
+		return cz_fail(err, -r, "reading /proc/self/mountinfo: %s", cz_mountinfo_strerror(r));
 	return r;
 }
 

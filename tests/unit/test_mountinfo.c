@@ -1,7 +1,9 @@
-/* The mount table parser, against the kernel's own /proc/self/mountinfo:
- * paths with the characters the kernel escapes (space, tab, newline,
- * backslash), and each propagation.  Runs in a mount namespace of its own;
- * without the privilege for one it skips. */
+/* The mount table walk (libmount, loaded on first use), against the
+ * kernel's own /proc/self/mountinfo: every mount once, paths with the
+ * characters the kernel escapes (space, tab, newline, backslash), and each
+ * propagation; libmount is not loaded before the walk nor left loaded
+ * after it.  Runs in a mount namespace of its own; without the privilege
+ * for one it skips. */
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -41,6 +43,40 @@ static int stop_at_first(const struct cz_mount *m, void *data)
 	return -EXDEV;
 }
 
+static int count(const struct cz_mount *m, void *data)
+{
+	(void)m;
+	++*(int *)data;
+	return 0;
+}
+
+/* Lines of the kernel's table: one per mount. */
+static int kernel_mounts(void)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int c, n = 0;
+
+	while (f && (c = getc(f)) != EOF)
+		n += c == '\n';
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Is libmount mapped into this process? */
+static bool libmount_loaded(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	bool found = false;
+
+	while (f && fgets(line, sizeof line, f))
+		found |= strstr(line, "/libmount.so") != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
 static void find(struct want *w, const char *target)
 {
 	snprintf(w->target, sizeof w->target, "%s", target);
@@ -57,7 +93,7 @@ int main(void)
 	char dir[] = "/tmp/cz-unit-mi-XXXXXX", path[PATH_MAX], sub[PATH_MAX];
 	struct want w;
 	size_t i;
-	int calls = 0;
+	int calls = 0, n = 0;
 
 	if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
 		printf("1..0 # SKIP no mount namespace here (%s)\n", strerror(errno));
@@ -67,6 +103,10 @@ int main(void)
 		ok(0, "scratch tmpfs on %s: %s", dir, strerror(errno));
 		return done_testing();
 	}
+	ok(!libmount_loaded(), "libmount is not loaded before the first walk (not linked)");
+	ok(cz_mountinfo_walk(count, &n) == 0, "walk the whole table");
+	ok(n == kernel_mounts() && n > 0, "every mount of the kernel's table once (%d)", n);
+	ok(!libmount_loaded(), "libmount is unloaded after the walk");
 
 	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
