@@ -5,9 +5,11 @@
  * writable by group or others) before it is run or read as root. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -241,9 +243,10 @@ static int trusted(const struct cz_config *cfg, const struct cz_group *g,
 
 static const char *const conf_files[] = { "unshare-options", "propagation", "cgroup-name", "shell" };
 #define CONF_FILES (sizeof conf_files / sizeof conf_files[0])
+#define FSTAB_BIT (1u << (CZ_HOOK_COUNT + CONF_FILES))
 
 /* Which hooks and files .container has: bit h for hook h, bit
- * CZ_HOOK_COUNT + i for conf_files[i].  One directory read instead of a
+ * CZ_HOOK_COUNT + i for conf_files[i], FSTAB_BIT for fstab.  One directory read instead of a
  * failing fstatat for each of the usually absent ones. */
 static int note_present(const char *name, void *data)
 {
@@ -256,6 +259,8 @@ static int note_present(const char *name, void *data)
 	for (i = 0; i < CONF_FILES; i++)
 		if (strcmp(name, conf_files[i]) == 0)
 			*bits |= 1u << (CZ_HOOK_COUNT + i);
+	if (strcmp(name, "fstab") == 0)
+		*bits |= FSTAB_BIT;
 	return 0;
 }
 
@@ -279,6 +284,51 @@ static int read_conf(const struct cz_config *cfg, struct cz_group *g, int confd,
 	if (r < 0)
 		return cz_fail(err, -r, "%s/%s: %s", g->confdir, name, strerror(-r));
 	return 1;
+}
+
+/* fstab is only checked here (it may not be used: joiners and teardowns
+ * have nothing to mount); the first session parses it. */
+static int check_fstab(const struct cz_config *cfg, struct cz_group *g, int confd,
+		       struct cz_error *err)
+{
+	struct stat sb;
+
+	if (fstatat(confd, "fstab", &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : cz_fail(err, errno, "%s/fstab: %m", g->confdir);
+	if (!S_ISREG(sb.st_mode))
+		return cz_fail(err, EINVAL, "%s/fstab: not a regular file", g->confdir);
+	g->has_fstab = true;
+	return trusted(cfg, g, "fstab", &sb, err);
+}
+
+int cz_group_load_fstab(const struct cz_config *cfg, struct cz_group *g, struct cz_error *err)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+	};
+	char name[CZ_PATH_MAX + 8];
+	struct stat sb;
+	int fd, r = 0;
+
+	if (!g->has_fstab || g->fstab)
+		return 0;
+	snprintf(name, sizeof name, "%s/fstab", g->confdir);
+	/* The descriptor is checked (what was checked at load may have been
+	 * replaced since) and parsed: no second lookup of the path. */
+	fd = (int)syscall(SYS_openat2, g->groupfd, ".container/fstab", &how, sizeof how);
+	if (fd < 0)
+		return cz_fail(err, errno, "%s: %m", name);
+	if (fstat(fd, &sb) < 0)
+		r = cz_fail(err, errno, "%s: %m", name);
+	else if (!S_ISREG(sb.st_mode))
+		r = cz_fail(err, EINVAL, "%s: not a regular file", name);
+	else if (cfg->strict)
+		r = trusted(cfg, g, "fstab", &sb, err);	/* root was warned at load */
+	if (r == 0)
+		r = cz_fstab_parse(fd, name, &g->fstab, err);
+	close(fd);
+	return r;
 }
 
 static int load_files(const struct cz_config *cfg, struct cz_group *g, int confd,
@@ -310,6 +360,11 @@ static int load_files(const struct cz_config *cfg, struct cz_group *g, int confd
 		g->hook[h] = true;
 	}
 
+	if (present & FSTAB_BIT) {
+		r = check_fstab(cfg, g, confd, err);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < CONF_FILES; i++) {
 		buf[0] = '\0';
 		if (!(present & (1u << (CZ_HOOK_COUNT + i))))
@@ -404,4 +459,6 @@ void cz_group_close(struct cz_group *g)
 	if (g->treefd >= 0)
 		close(g->treefd);
 	g->groupfd = g->treefd = -1;
+	cz_fstab_free(g->fstab);
+	g->fstab = NULL;
 }

@@ -39,6 +39,24 @@ extern const struct cz_ns_kind cz_ns_kinds[];
 /* ---- group configuration (config.c) ---- */
 enum cz_propagation { CZ_PROP_SLAVE, CZ_PROP_PRIVATE, CZ_PROP_SHARED };
 
+/* The group's fstab, parsed (fstab.c): one allocation, the entries then
+ * their strings; cz_fstab_free frees it. */
+enum cz_fstab_kind { CZ_FSTAB_NEW, CZ_FSTAB_BIND, CZ_FSTAB_RBIND };
+struct cz_fstab_entry {
+	int line;			/* in the file, for messages */
+	enum cz_fstab_kind kind;
+	int mkdir_mode;			/* x-mount.mkdir's, -1 without it */
+	int nsb;			/* superblock flags, first in fsopts */
+	uint64_t attr_set, attr_clr;	/* MOUNT_ATTR_* */
+	const char *source, *target, *fstype;
+	const char *fsopts;		/* "key" or "key=value" strings, each
+					   NUL-ended, then an empty one */
+};
+struct cz_fstab {
+	size_t n;
+	struct cz_fstab_entry e[];
+};
+
 enum cz_hook { CZ_HOOK_BIND, CZ_HOOK_UNBIND, CZ_HOOK_PROFILE, CZ_HOOK_STOP, CZ_HOOK_COUNT };
 extern const char *const cz_hook_names[CZ_HOOK_COUNT];
 
@@ -55,6 +73,8 @@ struct cz_group {
 	int nsflags;			/* extra CLONE_NEW* besides NEWNS */
 	enum cz_propagation prop;
 	char shell[256];
+	bool has_fstab;			/* .container/fstab exists, trusted */
+	struct cz_fstab *fstab;		/* parsed by cz_group_load_fstab */
 };
 
 /* Parsers: pure functions on a text buffer (unit-tested, fuzzed). */
@@ -68,6 +88,17 @@ const char *cz_propagation_name(enum cz_propagation p);
 int cz_group_load(const struct cz_config *cfg, const char *group,
 		  const char *container, struct cz_group *g, struct cz_error *err);
 void cz_group_close(struct cz_group *g);
+/* Parse .container/fstab into g->fstab (host side, before the setup:
+ * only the first session needs it, and a bad line then costs nothing). */
+int cz_group_load_fstab(const struct cz_config *cfg, struct cz_group *g, struct cz_error *err);
+
+/* ---- fstab (fstab.c) ---- */
+/* Parse the fstab open at fd (name: for messages) with libmount. */
+int cz_fstab_parse(int fd, const char *name, struct cz_fstab **out, struct cz_error *err);
+void cz_fstab_free(struct cz_fstab *t);
+/* In the setup process: mount g->fstab's entries below the tree rootfd,
+ * in file order. */
+int cz_fstab_mount(const struct cz_group *g, int rootfd, struct cz_error *err);
 
 /* ---- run dir, locks, state (rundir.c, state.c) ---- */
 struct cz_state {

@@ -122,6 +122,11 @@ static void setup_child_main(struct setup_child *c)
 	groupfd = cz_reopen_group(g, &err);
 	if (groupfd < 0 || cz_mount_tree(g, groupfd, &rootfd, &err) < 0)
 		goto fail;
+	/* 3b. The group's fstab, in file order: after /proc /sys /dev /tmp,
+	 * so an entry may mount below them; before pivot_root, since bind
+	 * sources are host paths. */
+	if (g->fstab && cz_fstab_mount(g, rootfd, &err) < 0)
+		goto fail;
 	if (g->hook[CZ_HOOK_PROFILE] && (profilefd = cz_clone_profile(g, groupfd, &err)) < 0)
 		goto fail;
 	/* 4. pivot_root. */
@@ -274,6 +279,10 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 	struct setup_child c;
 	pid_t pid;
 
+	/* Before anything exists: a bad fstab line costs nothing to undo. */
+	r = cz_group_load_fstab(cfg, g, err);
+	if (r < 0)
+		return r;
 	r = prepare(cfg, g, lk, st, &statefd, err);
 	if (r < 0) {
 		if (statefd >= 0)
