@@ -10,7 +10,6 @@
  * the child needs no libmount. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "libmount-api.h"
 
 /* The largest fstab read: far beyond any real one, small enough to hold. */
 #define FSTAB_MAX (64 * 1024)
@@ -80,23 +80,22 @@ static const struct {
 
 /* Parse state: the table being built and the first error. */
 struct parse {
+	const struct cz_libmount *lm;
 	const char *name;		/* the file, for messages */
 	struct cz_error *err;
-	int bad_line;			/* the first malformed line (errcb) */
 	const int *lines;		/* line number of each entry */
 	size_t nlines;
 };
 
-/* Called by libmount for a line it cannot parse.  It goes on with the
- * next line whatever we return when the bad one is the last, so the line
- * is recorded here and checked after the parse: never skipped. */
+/* Called by libmount for a line it cannot parse: by default it skips the
+ * line; a negative return stops the parse there.  (When the bad line is
+ * the last, libmount still returns success: the caller counts the
+ * entries, and the first missing one is the bad line.) */
 static int parse_error(struct libmnt_table *tb, const char *filename, int line)
 {
-	struct parse *p = mnt_table_get_userdata(tb);
-
+	(void)tb;
 	(void)filename;
-	if (p && !p->bad_line)
-		p->bad_line = line > 0 ? line : -1;
+	(void)line;
 	return -EINVAL;
 }
 
@@ -181,7 +180,7 @@ static int vfs_options(const char *optstr, struct cz_fstab_entry *e, char **pool
 	size_t namesz, valsz;
 	int i, r;
 
-	while (s && (r = mnt_optstr_next_option(&s, &name, &namesz, &value, &valsz)) == 0) {
+	while (s && (r = p->lm->mnt_optstr_next_option(&s, &name, &namesz, &value, &valsz)) == 0) {
 		snprintf(word, sizeof word, "%.*s", (int)namesz, name);
 		i = find_opt(name, namesz);
 		if (i < 0 && (strncasecmp(word, "x-", 2) == 0 || strcmp(word, "comment") == 0))
@@ -255,8 +254,8 @@ static const char *copy_str(char **pool, const char *s)
 /* One libmount entry into e, its strings into *pool. */
 static int one_entry(struct libmnt_fs *fs, struct cz_fstab_entry *e, char **pool, struct parse *p)
 {
-	const char *src = mnt_fs_get_source(fs), *tgt = mnt_fs_get_target(fs);
-	const char *type = mnt_fs_get_fstype(fs), *fsopt = mnt_fs_get_fs_options(fs);
+	const char *src = p->lm->mnt_fs_get_source(fs), *tgt = p->lm->mnt_fs_get_target(fs);
+	const char *type = p->lm->mnt_fs_get_fstype(fs), *fsopt = p->lm->mnt_fs_get_fs_options(fs);
 	char *s = cz_unconst(fsopt), *name, *value, shown[80], word[64];
 	size_t namesz, valsz;
 	bool sb_ro = false;
@@ -270,14 +269,14 @@ static int one_entry(struct libmnt_fs *fs, struct cz_fstab_entry *e, char **pool
 	e->target = copy_str(pool, tgt);
 	e->fstype = copy_str(pool, type);
 	e->fsopts = *pool;
-	r = vfs_options(mnt_fs_get_vfs_options(fs), e, pool, &sb_ro, p, e->line);
+	r = vfs_options(p->lm->mnt_fs_get_vfs_options(fs), e, pool, &sb_ro, p, e->line);
 	if (r == 0)
-		r = vfs_options(mnt_fs_get_user_options(fs), e, pool, &sb_ro, p, e->line);
+		r = vfs_options(p->lm->mnt_fs_get_user_options(fs), e, pool, &sb_ro, p, e->line);
 	if (r < 0)
 		return r;
 	/* libmount leaves "ro=0" to the file system, whose superblock
 	 * parser would take it for "ro": refuse our options with a value. */
-	while (s && (r = mnt_optstr_next_option(&s, &name, &namesz, &value, &valsz)) == 0)
+	while (s && (r = p->lm->mnt_optstr_next_option(&s, &name, &namesz, &value, &valsz)) == 0)
 		if (find_opt(name, namesz) >= 0) {
 			snprintf(word, sizeof word, "%.*s", (int)namesz, name);
 			cz_printable(word, shown, sizeof shown);
@@ -315,7 +314,7 @@ static int one_entry(struct libmnt_fs *fs, struct cz_fstab_entry *e, char **pool
 		/* A read-only superblock too, as mount(8) asks with MS_RDONLY. */
 		if (sb_ro)
 			add_fsopt(pool, "ro", 2, NULL, 0);
-		while (s && (r = mnt_optstr_next_option(&s, &name, &namesz, &value, &valsz)) == 0)
+		while (s && (r = p->lm->mnt_optstr_next_option(&s, &name, &namesz, &value, &valsz)) == 0)
 			add_fsopt(pool, name, namesz, value, valsz);
 		if (s && r < 0)
 			return cz_fail(p->err, EINVAL, "%s:%d: malformed options", p->name, e->line);
@@ -327,10 +326,10 @@ static int one_entry(struct libmnt_fs *fs, struct cz_fstab_entry *e, char **pool
 /* The table into one allocation: the entries, then their strings. */
 static int build(struct libmnt_table *tb, struct parse *p, struct cz_fstab **out)
 {
-	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct libmnt_iter *it = p->lm->mnt_new_iter(MNT_ITER_FORWARD);
 	struct libmnt_fs *fs;
 	struct cz_fstab *t = NULL;
-	size_t n = (size_t)mnt_table_get_nents(tb), size = 0, i;
+	size_t n = (size_t)p->lm->mnt_table_get_nents(tb), size = 0, i;
 	char *pool;
 	int r = 0;
 
@@ -342,11 +341,11 @@ static int build(struct libmnt_table *tb, struct parse *p, struct cz_fstab **out
 	}
 	/* Room for every string, every option as a list item (each no longer
 	 * than the option string) and a "ro" and the list's end. */
-	while (mnt_table_next_fs(tb, it, &fs) == 0) {
-		const char *o = mnt_fs_get_options(fs);
-		size += strlen(mnt_fs_get_source(fs) ? mnt_fs_get_source(fs) : "") +
-			strlen(mnt_fs_get_target(fs) ? mnt_fs_get_target(fs) : "") +
-			strlen(mnt_fs_get_fstype(fs) ? mnt_fs_get_fstype(fs) : "") + (o ? strlen(o) : 0) + 16;
+	while (p->lm->mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *o = p->lm->mnt_fs_get_options(fs);
+		size += strlen(p->lm->mnt_fs_get_source(fs) ? p->lm->mnt_fs_get_source(fs) : "") +
+			strlen(p->lm->mnt_fs_get_target(fs) ? p->lm->mnt_fs_get_target(fs) : "") +
+			strlen(p->lm->mnt_fs_get_fstype(fs) ? p->lm->mnt_fs_get_fstype(fs) : "") + (o ? strlen(o) : 0) + 16;
 	}
 	t = calloc(1, sizeof *t + n * sizeof t->e[0] + size);
 	if (!t) {
@@ -355,13 +354,13 @@ static int build(struct libmnt_table *tb, struct parse *p, struct cz_fstab **out
 	}
 	t->n = n;
 	pool = (char *)&t->e[n];
-	mnt_reset_iter(it, MNT_ITER_FORWARD);
-	for (i = 0; r == 0 && mnt_table_next_fs(tb, it, &fs) == 0; i++) {
+	p->lm->mnt_reset_iter(it, MNT_ITER_FORWARD);
+	for (i = 0; r == 0 && p->lm->mnt_table_next_fs(tb, it, &fs) == 0; i++) {
 		t->e[i].line = p->lines[i];
 		r = one_entry(fs, &t->e[i], &pool, p);
 	}
 out:
-	mnt_free_iter(it);
+	p->lm->mnt_free_iter(it);
 	if (r < 0)
 		free(t);
 	else
@@ -372,9 +371,11 @@ out:
 int cz_fstab_parse(int fd, const char *name, struct cz_fstab **out, struct cz_error *err)
 {
 	struct parse p = { .name = name, .err = err };
+	struct cz_libmount lm = { 0 };
 	struct libmnt_table *tb = NULL;
 	char *text = malloc(FSTAB_MAX + 1), path[32];
 	int *lines = NULL, r;
+	size_t n;
 	ssize_t len;
 
 	*out = NULL;
@@ -393,28 +394,38 @@ int cz_fstab_parse(int fd, const char *name, struct cz_fstab **out, struct cz_er
 	if (r < 0)
 		goto out;
 	p.lines = lines;
+	r = cz_libmount_open(&lm, err);
+	if (r < 0) {
+		char msg[sizeof err->msg];
+		snprintf(msg, sizeof msg, "%s", err->msg);
+		r = cz_fail(err, -r, "%s: %s", name, msg);
+		goto out;
+	}
+	p.lm = &lm;
 	/* libmount's own fstab reader (mnt_table_parse_fstab: the fstab format
 	 * for sure, where the stream reader guesses it from the first line),
 	 * on the descriptor already checked: no path is looked up again. */
 	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-	tb = mnt_new_table();
+	tb = lm.mnt_new_table();
 	if (!tb) {
 		r = cz_fail(err, ENOMEM, "%s: out of memory", name);
 		goto out;
 	}
-	mnt_table_set_userdata(tb, &p);
-	mnt_table_set_parser_errcb(tb, parse_error);
-	r = mnt_table_parse_fstab(tb, path);
-	if (p.bad_line > 0)
+	lm.mnt_table_set_parser_errcb(tb, parse_error);
+	r = lm.mnt_table_parse_fstab(tb, path);
+	n = (size_t)lm.mnt_table_get_nents(tb);
+	if (r < 0 && r != -EINVAL)
+		r = cz_fail(err, -r, "%s: cannot parse: %s", name, strerror(-r));
+	else if (n < p.nlines)
 		r = cz_fail(err, EINVAL, "%s:%d: malformed line (SOURCE TARGET TYPE [OPTIONS [DUMP [PASS]]])",
-			    name, p.bad_line);
-	else if (r < 0 || p.bad_line)
-		r = cz_fail(err, r < 0 ? -r : EINVAL, "%s: cannot parse: %s", name, strerror(r < 0 ? -r : EINVAL));
+			    name, p.lines[n]);
 	else
 		r = build(tb, &p, out);
 out:
 	if (tb)
-		mnt_unref_table(tb);
+		lm.mnt_unref_table(tb);
+	if (p.lm)
+		cz_libmount_close(&lm);
 	free(lines);
 	free(text);
 	return r;

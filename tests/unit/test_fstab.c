@@ -24,6 +24,20 @@ static int parse(const char *text, struct cz_fstab **t)
 	return r;
 }
 
+/* Is libmount mapped into this process? */
+static bool libmount_loaded(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	bool found = false;
+
+	while (f && fgets(line, sizeof line, f))
+		found |= strstr(line, "/libmount.so") != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
 /* The entry's option list as "a,b=c" */
 static const char *opts(const struct cz_fstab_entry *en)
 {
@@ -51,7 +65,9 @@ int main(void)
 	struct cz_fstab *t;
 	const struct cz_fstab_entry *en;
 
+	ok(!libmount_loaded(), "libmount is not loaded before the first parse (not linked)");
 	ok(parse("", &t) == 0 && t && t->n == 0, "empty file: no entries");
+	ok(!libmount_loaded(), "libmount is unloaded after the parse");
 	cz_fstab_free(t);
 	ok(parse("# only\n\n   \n\t# comments\n", &t) == 0 && t && t->n == 0, "comments and blank lines only");
 	cz_fstab_free(t);
@@ -130,5 +146,6 @@ int main(void)
 	refused("tmpfs /a tmpfs x-mount.mkdir=17777\n", "invalid mode", "mkdir mode too big");
 	refused("tmpfs /a tmpfs nosuid=1\n", "option 'nosuid' takes no value", "a flag with a value");
 	refused("/a /b none bind,ro=0\n", "option 'ro' takes no value", "ro=0 on a bind");
+	ok(!libmount_loaded(), "libmount is unloaded after failed parses too");
 	return done_testing();
 }
