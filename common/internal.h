@@ -163,6 +163,13 @@ int cz_pin_namespaces(const struct cz_lock *lk, pid_t pid, int nsflags, struct c
 /* nsflags: the kinds the state says were pinned (~0: every kind found). */
 void cz_unpin_namespaces(const struct cz_lock *lk, int nsflags);
 int cz_open_pins(int dirfd, int nsflags, int fds[CZ_NS_COUNT], struct cz_error *err);
+/* The id of our mount namespace (NS_GET_MNTNS_ID), 0 if the kernel cannot
+ * tell: a new namespace can be pinned from the caller's only if its id is
+ * greater (the kernel rule: pins.c). */
+uint64_t cz_mntns_id(void);
+/* The caller's id where a namespace we make may be older than it (6.18,
+ * nested), else 0: then the check can be skipped. */
+uint64_t cz_mntns_caller_id(void);
 
 /* ---- mount table (mountinfo.c, through libmount) ---- */
 struct cz_mount {

@@ -23,7 +23,7 @@
 
 #include "internal.h"
 
-enum { MSG_READY = 1, MSG_ERROR = 2 };
+enum { MSG_READY = 1, MSG_ERROR = 2, MSG_AGAIN = 3 };
 
 struct setup_msg {
 	int type;
@@ -39,7 +39,13 @@ struct setup_child {
 	int dirfd;			/* the run dir of the container */
 	bool becomes_command;		/* return instead of exiting once pinned:
 					   one process fewer on the cold path */
+	uint64_t caller_mntns;		/* the caller's mount namespace id, or 0 */
+	const cpu_set_t *cpus;		/* made on one CPU: the mask to go back to */
 };
+
+/* cz_setup's answer when the namespace made cannot be pinned from the
+ * caller's (pins.c, cz_mntns_id): make it again on another CPU. */
+#define SETUP_AGAIN 2
 
 /* clone3 used as fork: glibc 2.36 has no wrapper.  The caller is
  * single-threaded, so fork's atfork bookkeeping is not needed. */
@@ -104,7 +110,17 @@ static void setup_child_main(struct setup_child *c)
 	struct cz_error err = { 0 };
 	int rootfd = -1, profilefd = -1, groupfd, bind_started = 0;
 	char path[CZ_PATH_MAX + 16], go;
+	uint64_t id;
 
+	if (c->cpus)
+		(void)!sched_setaffinity(0, sizeof *c->cpus, c->cpus);
+	/* 0. Before anything runs or is mounted here: can the session pin
+	 * this namespace?  (pins.c, cz_mntns_id: on 6.18 a nested caller gets
+	 * an "older" namespace on some CPUs.) */
+	if (c->caller_mntns && (id = cz_mntns_id()) != 0 && id <= c->caller_mntns) {
+		send_msg(c->to_parent, MSG_AGAIN, NULL, 0);
+		_exit(0);
+	}
 	/* 1. Propagation before any mount. */
 	if (cz_mount_propagation(g->prop, g->tree, &err) < 0)
 		goto fail;
@@ -231,6 +247,15 @@ static int handshake(const struct cz_config *cfg, struct cz_group *g, struct cz_
 	if (r == 0)
 		r = cz_pin_files(lk, g->nsflags, err);
 	n = cz_read_all(up, &m, sizeof m);
+	if (n == (ssize_t)sizeof m && m.type == MSG_AGAIN) {
+		close(down);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (r == 0)
+			return SETUP_AGAIN;	/* nothing ran in it: the rest stays */
+		setup_undo(cfg, g, lk, st, false);
+		return r;
+	}
 	if (n != (ssize_t)sizeof m || m.type != MSG_READY) {
 		if (n == (ssize_t)sizeof m && m.type == MSG_ERROR)
 			r = cz_fail(err, m.code ? -m.code : EIO, "%s", m.text);
@@ -272,27 +297,18 @@ static int handshake(const struct cz_config *cfg, struct cz_group *g, struct cz_
 	return 0;
 }
 
-int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
-	     struct cz_state *st, pid_t *command, struct cz_error *err)
+/* One setup process: clone it into the namespaces and the cgroup, then
+ * the handshake.  c->cpus set: we run on one CPU for the clone, and go
+ * back to c->cpus right after it. */
+static int start_one(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
+		     struct cz_state *st, int statefd, int cgfd, struct setup_child *c,
+		     pid_t *command, struct cz_error *err)
 {
-	int up[2] = { -1, -1 }, down[2] = { -1, -1 }, statefd = -1, cgfd, r;
-	struct setup_child c;
-	pid_t pid;
+	int up[2] = { -1, -1 }, down[2] = { -1, -1 }, r = 0;
+	pid_t pid = -1;
 
-	/* Before anything exists: a bad fstab line costs nothing to undo. */
-	r = cz_group_load_fstab(cfg, g, err);
-	if (r < 0)
-		return r;
-	r = prepare(cfg, g, lk, st, &statefd, err);
-	if (r < 0) {
-		if (statefd >= 0)
-			close(statefd);
-		return r;
-	}
-	cgfd = open(st->cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (cgfd < 0 || pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0) {
+	if (pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0) {
 		r = cz_fail(err, errno, "setup: %m");
-		pid = -1;
 	} else {
 		pid = cz_clone(CLONE_NEWNS | (uint64_t)g->nsflags, cgfd);
 		if (pid < 0)
@@ -304,14 +320,14 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 		close(lk->lockfd);	/* never hold the container lock */
 		lk->lockfd = -1;
 		close(statefd);
-		c = (struct setup_child){ .g = g, .st = st, .to_parent = up[1], .from_parent = down[0],
-					  .dirfd = lk->dirfd, .becomes_command = command != NULL };
-		setup_child_main(&c);
+		c->to_parent = up[1];
+		c->from_parent = down[0];
+		setup_child_main(c);
 		close(cgfd);
 		return CZ_SETUP_IN_CHILD;
 	}
-	if (cgfd >= 0)
-		close(cgfd);
+	if (c->cpus)
+		(void)!sched_setaffinity(0, sizeof *c->cpus, c->cpus);
 	if (up[1] >= 0)
 		close(up[1]);
 	if (down[0] >= 0)
@@ -326,6 +342,68 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 		close(up[0]);
 	if (down[1] >= 0)
 		close(down[1]);
+	return r;
+}
+
+/* Run on the next CPU after cpu that we may run on: every CPU of the
+ * machine, not only those of our affinity mask (the CPU whose id batch is
+ * ahead may be outside it); sched_setaffinity says which exist and are
+ * allowed.  Its number, or -1 when none is left. */
+static int next_cpu(int cpu)
+{
+	cpu_set_t one;
+
+	while (++cpu < CPU_SETSIZE) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof one, &one) == 0)
+			return cpu;
+	}
+	return -1;
+}
+
+int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
+	     struct cz_state *st, pid_t *command, struct cz_error *err)
+{
+	struct setup_child c = { .g = g, .st = st, .dirfd = lk->dirfd, .becomes_command = command != NULL };
+	int statefd = -1, cgfd, cpu = -1, r;
+	cpu_set_t cpus;
+
+	/* Before anything exists: a bad fstab line costs nothing to undo. */
+	r = cz_group_load_fstab(cfg, g, err);
+	if (r < 0)
+		return r;
+	r = prepare(cfg, g, lk, st, &statefd, err);
+	if (r < 0) {
+		if (statefd >= 0)
+			close(statefd);
+		return r;
+	}
+	cgfd = open(st->cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cgfd < 0) {
+		r = cz_fail(err, errno, "setup: %s: %m", st->cgroup);
+		setup_undo(cfg, g, lk, st, false);
+		close(statefd);
+		return r;
+	}
+	c.caller_mntns = cz_mntns_caller_id();
+	/* Bounded: one try where we run, then one on each CPU. */
+	while ((r = start_one(cfg, g, lk, st, statefd, cgfd, &c, command, err)) == SETUP_AGAIN) {
+		if (!c.cpus && sched_getaffinity(0, sizeof cpus, &cpus) == 0)
+			c.cpus = &cpus;
+		if (!c.cpus || (cpu = next_cpu(cpu)) < 0) {
+			r = cz_fail(err, EINVAL, "every CPU made a mount namespace older than the caller's, "
+				    "which the kernel would not let us pin (Linux 6.18 draws namespace ids from "
+				    "per-CPU batches); run containerize from the initial mount namespace");
+			if (c.cpus)
+				(void)!sched_setaffinity(0, sizeof cpus, &cpus);
+			setup_undo(cfg, g, lk, st, false);
+			break;
+		}
+	}
+	if (r == CZ_SETUP_IN_CHILD)
+		return r;
+	close(cgfd);
 	close(statefd);
 	return r;
 }

@@ -8,14 +8,36 @@
 #   - busybox trees, groups and logging hooks;
 #   - a cleanup trap that undoes whatever a failing test or a buggy binary left behind.
 #
-# Isolation is by temp dirs only: do not wrap tests in `unshare -m` (see DESIGN.md, pinning
-# namespaces from a nested mount namespace fails at random on this kernel).
+# Isolation is by temp dirs. A test file may also run from inside a nested mount namespace,
+# as users run containerize from CI containers and systemd units with PrivateTmp=: with
+# CZ_NESTED=K set, sourcing this file re-executes the test file in a new mount namespace
+# (`unshare -m --propagation unchanged`) made on the K-th CPU we may run on (mod their count):
+# on Linux 6.18 its namespace id comes from that CPU's id batch, which is what decides whether
+# the namespaces containerize makes can be pinned (common/pins.c). The test itself runs on every
+# CPU again. tests/integration/6x-nested-*.sh are such runs.
 # shellcheck shell=bash disable=SC2034
 
 set -u
 umask 022
 export LC_ALL=C
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+# cpu_list: the CPUs we may run on, one a line (expands taskset's "0-3,6")
+cpu_list() {
+	local r
+	for r in $(taskset -pc $$ | sed 's/.*: //; s/,/ /g'); do
+		if [ "${r#*-}" != "$r" ]; then seq "${r%-*}" "${r#*-}"; else echo "$r"; fi
+	done
+}
+
+if [ -n "${CZ_NESTED:-}" ] && [ -z "${CZ_NESTED_IN:-}" ]; then
+	_cpus=$(cpu_list)
+	_mask=$(taskset -pc $$ | sed 's/.*: //')
+	_cpu=$(sed -n "$((CZ_NESTED % $(wc -l <<<"$_cpus") + 1))p" <<<"$_cpus")
+	printf '# nested: running %s inside unshare -m, the namespace made on CPU %s\n' "${0##*/}" "$_cpu"
+	exec taskset -c "$_cpu" unshare -m --propagation unchanged \
+		env CZ_NESTED_IN=1 taskset -c "$_mask" bash "$0" "$@"
+fi
 
 TAP_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$TAP_LIB/../.." && pwd)
