@@ -393,10 +393,15 @@ int cz_group_load(const struct cz_config *cfg, const char *group,
 {
 	struct stat sb;
 	int confd = -1, r;
+	bool conf_only;
 
 	memset(g, 0, sizeof *g);
 	g->groupfd = g->treefd = -1;
-	if (!cz_name_valid(group) || !cz_name_valid(container)) {
+	/* No container: the configuration only (--info), no tree. */
+	conf_only = !container;
+	if (conf_only)
+		container = "";
+	if (!cz_name_valid(group) || (!conf_only && !cz_name_valid(container))) {
 		char shown[CZ_NAME_MAX * 2 + 16];
 		bool bad_group = !cz_name_valid(group);
 		cz_printable(bad_group ? group : container, shown, sizeof shown);
@@ -426,6 +431,9 @@ int cz_group_load(const struct cz_config *cfg, const char *group,
 			return cz_fail(err, EPERM, "refusing %s: not owned by root or writable by others", gdir);
 	}
 	confd = openat(g->groupfd, ".container", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (confd < 0 && errno == ENOENT)
+		return cz_fail(err, ENOENT, "no group '%s': %s has no .container directory (create %s, "
+			       "owned by root, mode 755; every file in it is optional)", group, gdir, g->confdir);
 	if (confd < 0)
 		return cz_fail(err, errno, "no group '%s': %s: %m", group, g->confdir);
 	if (fstat(confd, &sb) < 0) {
@@ -440,12 +448,15 @@ int cz_group_load(const struct cz_config *cfg, const char *group,
 		}
 		cz_log(cfg, LOG_WARNING, "warning: %s is %s", g->confdir, why);
 	}
+	if (conf_only)
+		goto files;
 	g->treefd = openat(g->groupfd, container, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (g->treefd < 0) {
 		r = cz_fail(err, errno, "no container '%s' in group '%s': %s: %s", container, group,
 			    g->tree, errno == ENOTDIR || errno == ELOOP ? "not a directory (symlinks are refused)" : strerror(errno));
 		goto out;
 	}
+files:
 	r = load_files(cfg, g, confd, err);
 out:
 	close(confd);
@@ -461,4 +472,13 @@ void cz_group_close(struct cz_group *g)
 	g->groupfd = g->treefd = -1;
 	cz_fstab_free(g->fstab);
 	g->fstab = NULL;
+}
+
+/* Is name a hook or file that containerize runs or reads (--info)? */
+bool cz_conf_name_known(const char *name)
+{
+	unsigned bits = 0;
+
+	note_present(name, &bits);
+	return bits != 0;
 }

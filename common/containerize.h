@@ -108,6 +108,43 @@ int cz_list(const struct cz_config *cfg,
 	    int (*fn)(const struct cz_list_entry *e, void *data), void *data,
 	    struct cz_error *err);
 
+/* --list --all and --info (read only, nothing locked).  fn is called for
+ * each group under the trees root (container NULL), then for each of its
+ * containers, sorted; only_group: that group only.  Directories with
+ * valid names, never symlinks. */
+int cz_trees_each(const struct cz_config *cfg, const char *only_group,
+		  int (*fn)(const char *group, const char *container, void *data), void *data,
+		  struct cz_error *err);
+/* A container as its run-dir entry shows it now; sessions: live ones. */
+enum cz_live { CZ_DOWN, CZ_LIVE, CZ_STALE, CZ_STARTING };
+enum cz_live cz_container_state(const struct cz_config *cfg, const char *group,
+				const char *container, int *sessions);
+/* One entry of TREES/GROUP/.container. */
+struct cz_conf_entry {
+	const char *name;
+	bool known;		/* a hook or file that containerize uses */
+	bool hook;		/* named as a hook (bind, unbind, profile, stop) */
+	char type;		/* 'f' file, 'd' directory, 'l' symlink, '?' other */
+	unsigned mode, uid, gid;
+	/* For a known entry: */
+	const char *refused;	/* NULL, or why containerize refuses it for anyone */
+	const char *strict;	/* NULL, or why a caller through the setuid bit is refused */
+};
+/* Every entry of the group's .container, sorted; -ENOENT without one. */
+int cz_group_entries(const struct cz_config *cfg, const char *group,
+		     int (*fn)(const struct cz_conf_entry *e, void *data), void *data,
+		     struct cz_error *err);
+/* The group's settings in effect (as root reads them). */
+struct cz_group_settings {
+	char propagation[16];
+	char unshare_options[96];	/* "--uts --pid", "" for none */
+	char shell[256];		/* "" if the group names none */
+	char cgroup_name[256];
+	char setuid_refusal[512];	/* "" if a setuid caller is let in */
+};
+int cz_group_settings(const struct cz_config *cfg, const char *group,
+		      struct cz_group_settings *out, struct cz_error *err);
+
 /* --stop: kill everything in the container and tear it down now.
  * -ENOENT if it is not set up. */
 int cz_stop(const struct cz_config *cfg, const char *group,

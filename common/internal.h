@@ -84,10 +84,13 @@ int cz_parse_cgroup_name(const char *text, char *out, size_t outlen, struct cz_e
 int cz_parse_shell(const char *text, char *out, size_t outlen, struct cz_error *err);
 const char *cz_propagation_name(enum cz_propagation p);
 
-/* Open TREES/GROUP, its .container and the tree and read every file. */
+/* Open TREES/GROUP, its .container and the tree and read every file;
+ * container NULL: the configuration only (no tree, treefd -1). */
 int cz_group_load(const struct cz_config *cfg, const char *group,
 		  const char *container, struct cz_group *g, struct cz_error *err);
 void cz_group_close(struct cz_group *g);
+/* Is name a hook or file that containerize runs or reads? */
+bool cz_conf_name_known(const char *name);
 /* Parse .container/fstab into g->fstab (host side, before the setup:
  * only the first session needs it, and a bad line then costs nothing). */
 int cz_group_load_fstab(const struct cz_config *cfg, struct cz_group *g, struct cz_error *err);

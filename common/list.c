@@ -109,3 +109,35 @@ int cz_stop(const struct cz_config *cfg, const char *group,
 	       cfg->user ? cfg->user : "?");
 	return r;
 }
+
+enum cz_live cz_container_state(const struct cz_config *cfg, const char *group,
+				const char *container, int *sessions)
+{
+	char dir[CZ_PATH_MAX];
+	struct cz_state st;
+	struct cz_error e = { 0 };
+	enum cz_live live = CZ_DOWN;
+	int dfd, reffd, n;
+
+	*sessions = 0;
+	if ((size_t)snprintf(dir, sizeof dir, "%s/%s/%s", cfg->rundir, group, container) >= sizeof dir)
+		return CZ_DOWN;
+	/* Read without the lock: a snapshot, for people to read. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dfd < 0)
+		return CZ_DOWN;
+	if (cz_state_read(dfd, &st, &e) == 0) {
+		live = !st.complete ? CZ_STARTING : CZ_STALE;
+		reffd = st.complete && cz_same_boot(&st) ? openat(dfd, "ref", O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+		if (reffd >= 0) {
+			n = cz_count_sessions(reffd);
+			if (n > 0) {
+				*sessions = n;
+				live = CZ_LIVE;
+			}
+			close(reffd);
+		}
+	}
+	close(dfd);
+	return live;
+}

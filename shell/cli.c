@@ -11,7 +11,8 @@
 
 static const char usage[] =
 	"Usage: containerize [OPTIONS] GROUP CONTAINER [COMMAND [ARG...]]\n"
-	"       containerize --list\n"
+	"       containerize --list [--all]\n"
+	"       containerize --info GROUP [CONTAINER]\n"
 	"       containerize --stop GROUP CONTAINER\n"
 	"\n"
 	"Run COMMAND (default: the group's shell) as root in the container\n"
@@ -21,6 +22,9 @@ static const char usage[] =
 	"\n"
 	"Options:\n"
 	"  --list          list live containers and their sessions (root only)\n"
+	"  -l, --list --all\n"
+	"                  list every group and container, live or not\n"
+	"  --info G [C]    show group G's configuration and containers\n"
 	"  --stop G C      kill everything in container G/C and tear it down (root only)\n"
 	"  -d, --directory=DIR\n"
 	"                  run COMMAND in DIR inside (default: the current directory\n"
@@ -40,6 +44,7 @@ static const char usage[] =
 struct options {
 	const char *dir;	/* -d DIR */
 	const char *user;	/* -u USER */
+	bool all;		/* --list --all, -l */
 };
 
 /* The caller's directory, as getcwd gives it. */
@@ -80,6 +85,26 @@ static int do_stop(struct cz_frontend *fe, const char *group, const char *contai
 		return CZ_EXIT_FAIL;
 	}
 	return 0;
+}
+
+/* --list --all (group NULL) and --info: a caller through the setuid bit
+ * sees only what the map file grants them. */
+static int do_look(struct cz_frontend *fe, const char *group, const char *container)
+{
+	struct cz_identity id = { 0 };
+	struct cz_error err = { 0 };
+	int r;
+
+	if (!fe->privileged_caller && cz_identity_load(fe->caller_uid, &id, &err) < 0) {
+		cz_errx("%s", err.msg);
+		return CZ_EXIT_FAIL;
+	}
+	if (group)
+		r = cz_info(fe, fe->privileged_caller ? NULL : &id, group, container);
+	else
+		r = cz_list_all(fe, fe->privileged_caller ? NULL : &id);
+	cz_identity_free(&id);
+	return r;
 }
 
 /* A non-root caller (through the setuid bit) may enter exactly the
@@ -196,7 +221,7 @@ int cz_cli_main(int argc, char **argv)
 {
 	struct cz_frontend fe;
 	struct options o = { 0 };
-	enum { RUN, LIST, STOP } mode = RUN;
+	enum { RUN, LIST, STOP, INFO } mode = RUN;
 	int i, r;
 
 	if (cz_frontend_init(&fe, "containerize") < 0)
@@ -214,6 +239,13 @@ int cz_cli_main(int argc, char **argv)
 			return fflush(stdout) == 0 ? 0 : CZ_EXIT_FAIL;
 		} else if (strcmp(a, "--list") == 0) {
 			mode = LIST;
+		} else if (strcmp(a, "-l") == 0) {
+			mode = LIST;
+			o.all = true;
+		} else if (strcmp(a, "--all") == 0) {
+			o.all = true;
+		} else if (strcmp(a, "--info") == 0) {
+			mode = INFO;
 		} else if (strcmp(a, "--stop") == 0) {
 			mode = STOP;
 		} else if ((r = value_option(argc, argv, &i, "-d", "--directory", &o.dir)) != 0 ||
@@ -229,7 +261,11 @@ int cz_cli_main(int argc, char **argv)
 		cz_errx("permission denied: containerize must run as root (or be installed setuid root)");
 		return CZ_EXIT_FAIL;
 	}
-	if (!fe.privileged_caller && mode != RUN) {
+	if (o.all && mode != LIST) {
+		cz_errx("--all goes with --list (try --help)");
+		return CZ_EXIT_FAIL;
+	}
+	if (!fe.privileged_caller && (mode == STOP || (mode == LIST && !o.all))) {
 		cz_errx("permission denied: --list and --stop are for root");
 		return CZ_EXIT_FAIL;
 	}
@@ -238,7 +274,7 @@ int cz_cli_main(int argc, char **argv)
 		return CZ_EXIT_FAIL;
 	}
 	if (mode != RUN && (o.user || o.dir)) {
-		cz_errx("%s goes with a command, not with --list or --stop (try --help)", o.user ? "-u" : "-d");
+		cz_errx("%s goes with a command, not with --list, --info or --stop (try --help)", o.user ? "-u" : "-d");
 		return CZ_EXIT_FAIL;
 	}
 	switch (mode) {
@@ -247,7 +283,13 @@ int cz_cli_main(int argc, char **argv)
 			cz_errx("--list takes no arguments (try --help)");
 			return CZ_EXIT_FAIL;
 		}
-		return do_list(&fe);
+		return o.all ? do_look(&fe, NULL, NULL) : do_list(&fe);
+	case INFO:
+		if (argc - i < 1 || argc - i > 2) {
+			cz_errx("--info needs GROUP and may take CONTAINER (try --help)");
+			return CZ_EXIT_FAIL;
+		}
+		return do_look(&fe, argv[i], argc - i == 2 ? argv[i + 1] : NULL);
 	case STOP:
 		if (argc - i != 2) {
 			cz_errx("--stop needs GROUP and CONTAINER (try --help)");

@@ -62,6 +62,12 @@ struct cz_command {
 int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *container,
 		     const struct cz_command *cmd);
 
+/* --list --all and --info (info.c); id: the caller through the setuid
+ * bit, who sees only what the map file grants them; NULL for root. */
+int cz_list_all(struct cz_frontend *fe, const struct cz_identity *id);
+int cz_info(struct cz_frontend *fe, const struct cz_identity *id, const char *group,
+	    const char *container);
+
 static inline char *cz_unconst_arg(const char *s)
 {
 	union { const char *c; char *m; } u = { .c = s };

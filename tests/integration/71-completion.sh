@@ -65,8 +65,15 @@ ln -s "$T/outside/secret" "$CONTAINERIZE_TREES/g/c-link"
 # --- containerize: options
 assert_comp "--list" "--l completes to --list" containerize --l
 assert_comp "--stop" "--s completes to --stop" containerize --s
-assert_comp "-- --directory= --help --list --stop --user= --version" "-- offers the long options" containerize --
-assert_comp "-- --directory= --help --list --stop --user= --version -V -d -h -u" "- offers every option" containerize -
+assert_comp "-- --all --directory= --help --info --list --stop --user= --version" "-- offers the long options" containerize --
+assert_comp "-- --all --directory= --help --info --list --stop --user= --version -V -d -h -l -u" "- offers every option" containerize -
+assert_comp "--all" "--list -: --all" containerize --list -
+assert_comp "" "nothing after --list --all" containerize --list --all ''
+assert_comp "" "nothing after -l" containerize -l ''
+assert_comp "--info" "--i completes to --info" containerize --i
+assert_comp "g other" "--info: GROUP" containerize --info ''
+assert_comp "c c2" "--info GROUP: CONTAINER" containerize --info g ''
+assert_comp "" "--info GROUP CONTAINER: nothing more" containerize --info g c ''
 assert_comp "--directory=" "--d completes to --directory=" containerize --d
 assert_comp "root" "-u USER: user names" containerize -u roo
 assert_comp "root" "--user=USER: user names" containerize --user=roo
