@@ -24,19 +24,14 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Directories (not symlinks) with valid names; .container never is one. */
-static int add_dir_name(const char *name, void *data)
+static int add_any_name(const char *name, void *data)
 {
 	struct names *ns = data;
-	struct stat sb;
-	char *copy;
+	char **v, *copy;
 
-	if (!cz_name_valid(name) || fstatat(ns->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !S_ISDIR(sb.st_mode))
-		return 0;
 	if (ns->n == ns->cap) {
 		size_t cap = ns->cap ? 2 * ns->cap : 16;
-		char **v = realloc(ns->v, cap * sizeof *v);
+		v = realloc(ns->v, cap * sizeof *v);
 		if (!v)
 			return -ENOMEM;
 		ns->v = v;
@@ -47,6 +42,18 @@ static int add_dir_name(const char *name, void *data)
 		return -ENOMEM;
 	ns->v[ns->n++] = copy;
 	return 0;
+}
+
+/* Directories (not symlinks) with valid names; .container never is one. */
+static int add_dir_name(const char *name, void *data)
+{
+	struct names *ns = data;
+	struct stat sb;
+
+	if (!cz_name_valid(name) || fstatat(ns->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISDIR(sb.st_mode))
+		return 0;
+	return add_any_name(name, data);
 }
 
 static void free_names(struct names *ns)
@@ -118,26 +125,6 @@ struct entries_walk {
 	void *data;
 	struct names all;
 };
-
-static int add_any_name(const char *name, void *data)
-{
-	struct names *ns = data;
-	char **v, *copy;
-
-	if (ns->n == ns->cap) {
-		size_t cap = ns->cap ? 2 * ns->cap : 16;
-		v = realloc(ns->v, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		ns->v = v;
-		ns->cap = cap;
-	}
-	copy = strdup(name);
-	if (!copy)
-		return -ENOMEM;
-	ns->v[ns->n++] = copy;
-	return 0;
-}
 
 /* What the loader (config.c) says of this entry: for everyone, then for
  * a caller through the setuid bit (StrictModes). */
