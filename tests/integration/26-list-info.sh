@@ -20,6 +20,7 @@ make_container other y
 set_conf other propagation private
 set_conf other shell /bin/sh
 set_conf other unshare-options "--uts --pid"
+set_conf other fstab "# nothing to mount"
 echo notes >"$TR/other/.container/README"
 chown "$U" "$TR/other/.container/README"
 mkdir -p "$TR/nogroup/z"
@@ -44,7 +45,7 @@ g c live 1
 g c2 down 0
 nogroup - invalid - no .container directory
 nogroup z down 0
-other - group - hooks=- files=cgroup-name,propagation,shell,unshare-options
+other - group - hooks=- files=cgroup-name,fstab,propagation,shell,unshare-options
 other x down 0
 other y down 0"
 assert_eq "$exp_all" "$(norm <<<"$out")" \
@@ -62,7 +63,7 @@ run as_user "$U" "$CZU" --list --all
 assert_eq "0:GROUP CONTAINER STATE SESSIONS HOOKS AND FILES
 g - group - hooks=bind,profile,stop,unbind files=cgroup-name
 g c live 1
-other - group - hooks=- files=cgroup-name,propagation,shell,unshare-options
+other - group - hooks=- files=cgroup-name,fstab,propagation,shell,unshare-options
 other x down 0" "$status:$(norm <<<"$out")" "mapped user: --list --all shows only the granted containers and their groups"
 run as_user "$U" "$CZU" -l
 assert_eq 0 "$status" "mapped user: -l works"
@@ -82,6 +83,7 @@ cgroup-name: $CGNAME
 entries:
 README other $U:root 0644 not used by containerize
 cgroup-name file root:root 0644 ok
+fstab file root:root 0644 ok
 propagation file root:root 0644 ok
 shell file root:root 0644 ok
 unshare-options file root:root 0644 ok
