@@ -109,7 +109,7 @@ unit: $(UNIT_BIN)
 BUILD_DEPS := build-essential pkg-config libpam0g-dev libmount-dev libsystemd-dev busybox-static
 TEST_DEPS := $(BUILD_DEPS) util-linux psmisc tmux openssh-server openssh-client \
         sudo mandoc debootstrap rsync pamtester bsdextrautils valgrind clang \
-        debhelper dpkg-dev fakeroot lintian bash-completion python3
+        debhelper dpkg-dev fakeroot lintian bash-completion python3 autopkgtest sbuild
 DEPS ?= $(TEST_DEPS)
 deps:
 	@missing=; for p in $(DEPS); do \
@@ -164,6 +164,8 @@ install: all
 	install -m 4755 -o root -g root shell/containerize-shell $(DESTDIR)$(BINDIR)/containerize-shell
 	ln -sf containerize-shell $(DESTDIR)$(BINDIR)/containerize
 	install -m 644 doc/containerize.1 $(DESTDIR)$(MANDIR)/man1/containerize.1
+	install -m 755 virt/autopkgtest-virt-containerize $(DESTDIR)$(BINDIR)/autopkgtest-virt-containerize
+	install -m 644 doc/autopkgtest-virt-containerize.1 $(DESTDIR)$(MANDIR)/man1/autopkgtest-virt-containerize.1
 	ln -sf containerize.1 $(DESTDIR)$(MANDIR)/man1/containerize-shell.1
 	install -m 644 doc/containerize.conf.5 $(DESTDIR)$(MANDIR)/man5/containerize.conf.5
 	if [ -f doc/pam_containerize.8 ]; then install -m 644 doc/pam_containerize.8 $(DESTDIR)$(MANDIR)/man8/; fi
@@ -183,6 +185,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/containerize-shell $(DESTDIR)$(BINDIR)/containerize \
 	  $(DESTDIR)$(MANDIR)/man1/containerize.1 $(DESTDIR)$(MANDIR)/man1/containerize-shell.1 \
+	  $(DESTDIR)$(BINDIR)/autopkgtest-virt-containerize \
+	  $(DESTDIR)$(MANDIR)/man1/autopkgtest-virt-containerize.1 \
 	  $(DESTDIR)$(MANDIR)/man5/containerize.conf.5 $(DESTDIR)$(MANDIR)/man8/pam_containerize.8 \
 	  $(DESTDIR)$(PAMDIR)/pam_containerize.so \
 	  $(DESTDIR)$(BASHCOMPDIR)/containerize $(DESTDIR)$(BASHCOMPDIR)/containerize-shell
