@@ -25,7 +25,7 @@ virt_start() {
 
 virt_send() {
 	reply=
-	printf '%s\n' "$1" >&"$VIRT_IN" 2>/dev/null || return 1
+	printf '%s\n' "$1" 1>&"$VIRT_IN" 2>/dev/null || return 1
 	IFS= read -r -t 60 reply <&"$VIRT_OUT" || reply=
 }
 
