@@ -144,8 +144,8 @@ check "man -w pam_containerize finds the page" sh -c "man -w 8 pam_containerize 
 check "bash completion installed for containerize" test -f /usr/share/bash-completion/completions/containerize
 check "bash completion installed for containerize-shell" test -e /usr/share/bash-completion/completions/containerize-shell
 ex=/usr/share/doc/containerize/examples
-check "examples installed (map file, group hooks, sudoers, pam.d)" test -f "$ex/containerize.conf" -a \
-	-x "$ex/debian/.container/bind" -a -f "$ex/sudoers" -a -f "$ex/pam.d/sshd" -a -f "$ex/pam.d/su-l" -a -f "$ex/pam.d/login"
+check "examples installed (map file, group hooks and fstab, sudoers, pam.d)" test -f "$ex/containerize.conf" -a \
+	-x "$ex/debian/.container/bind" -a -f "$ex/debian/.container/fstab" -a -f "$ex/sudoers" -a -f "$ex/pam.d/sshd" -a -f "$ex/pam.d/su-l" -a -f "$ex/pam.d/login"
 check "the PAM module is installed" test -f "$MOD"
 assert_eq "$shells_before" "$(grep -cx '/usr/bin/containerize-shell' /etc/shells 2>/dev/null)" "installing does not add /usr/bin/containerize-shell to /etc/shells"
 assert_eq "$trees_before $run_before" "$([ -e /trees ] && echo yes || echo no) $([ -e /run/containerize ] && echo yes || echo no)" \
