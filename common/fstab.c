@@ -100,49 +100,44 @@ static int parse_error(struct libmnt_table *tb, const char *filename, int line)
 }
 
 /* The line number of each entry.  libmount keeps none: its reader skips
- * lines that are empty or start with '#' after blanks, and every other
- * line is one entry, in order.  Also refuses what it would let pass: a NUL
+ * lines that are empty or start with '#' after spaces and tabs, and every
+ * other line is one entry (or a malformed line), in order.  Also refuses what it would let pass: a NUL
  * byte (the rest of its line would be dropped) and fields past the sixth
  * (ignored by it). */
 static int scan_lines(const char *text, size_t len, int **out, size_t *n, struct parse *p)
 {
-	size_t i = 0, count = 0, cap = 16;
-	int line = 0, *lines = malloc(cap * sizeof *lines);
+	size_t i, count = 0, max = 1;
+	int line = 0, *lines;
 
+	if (memchr(text, '\0', len))
+		return cz_fail(p->err, EINVAL, "%s: not a text file (NUL byte)", p->name);
+	for (i = 0; i < len; i++)
+		max += text[i] == '\n';
+	lines = malloc(max * sizeof *lines);
 	if (!lines)
 		return cz_fail(p->err, ENOMEM, "%s: out of memory", p->name);
-	if (memchr(text, '\0', len)) {
-		free(lines);
-		return cz_fail(p->err, EINVAL, "%s: not a text file (NUL byte)", p->name);
-	}
-	while (i < len) {
-		size_t end = i + strcspn(text + i, "\n"), j = i;
+	for (i = 0; i < len;) {
+		size_t next = i + strcspn(text + i, "\n"), end = next, j = i + strspn(text + i, " \t");
 		int fields = 0;
 
 		line++;
-		while (j < end) {
-			j += strspn(text + j, " \t\r");
-			if (j >= end || (fields == 0 && text[j] == '#'))
-				break;
-			fields++;
-			j += strcspn(text + j, " \t\r\n");
+		if (end > i && text[end - 1] == '\r')
+			end--;		/* as libmount: one CR before the LF */
+		if (j < end && text[j] != '#') {
+			lines[count++] = line;
+			for (;;) {	/* fields: separated by isspace() */
+				j += strspn(text + j, " \t\v\f\r");
+				if (j >= end)
+					break;
+				fields++;
+				j += strcspn(text + j, " \t\n\v\f\r");
+			}
 		}
 		if (fields > 6) {
 			free(lines);
 			return cz_fail(p->err, EINVAL, "%s:%d: more than 6 fields", p->name, line);
 		}
-		if (fields > 0) {
-			if (count == cap) {
-				int *more = realloc(lines, (cap *= 2) * sizeof *lines);
-				if (!more) {
-					free(lines);
-					return cz_fail(p->err, ENOMEM, "%s: out of memory", p->name);
-				}
-				lines = more;
-			}
-			lines[count++] = line;
-		}
-		i = end + 1;
+		i = next + 1;
 	}
 	*out = lines;
 	*n = count;
@@ -509,7 +504,10 @@ static int clone_source(const struct ctx *c)
 {
 	const struct cz_fstab_entry *e = c->e;
 	unsigned rec = e->kind == CZ_FSTAB_RBIND ? AT_RECURSIVE : 0;
-	struct mount_attr attr = { .attr_set = e->attr_set, .attr_clr = e->attr_clr };
+	/* Set, never loosened: rw, suid, dev or exec do not undo what the
+	 * source mount has (mount(8) leaves a bind as its source unless asked
+	 * for more); an atime mode replaces the source's. */
+	struct mount_attr attr = { .attr_set = e->attr_set, .attr_clr = e->attr_clr & MOUNT_ATTR__ATIME };
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
 	int src, mfd, r;
 

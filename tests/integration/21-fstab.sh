@@ -16,6 +16,10 @@ echo host-only >"$T/hostdir/host-file"
 mount -t tmpfs -o size=1m cztest-sub "$T/src-r/sub" || bail "tmpfs on $T/src-r/sub"
 echo sub-file >"$T/src-r/sub/file"
 on_cleanup "umount -l '$T/src-r/sub' 2>/dev/null"
+# a read-only host mount: rw on its bind does not make it writable (as with mount(8))
+mkdir -p "$T/src-romount"
+mount -t tmpfs -o ro,size=1m cztest-ro "$T/src-romount" || bail "read-only tmpfs on $T/src-romount"
+on_cleanup "umount -l '$T/src-romount' 2>/dev/null"
 mounts_snapshot >"$T/before"
 
 set_fstab() { printf '%b' "$1" >"$FSTAB"; chmod 644 "$FSTAB"; }
@@ -29,6 +33,7 @@ $T/src-ro\t/mnt/ro\tnone\tbind,ro\t0\t0
 tmpfs /srv/new\\\\040dir/t tmpfs size=1m,mode=0700,x-mount.mkdir=0711,comment=ignored,x-other.option
 tmpfs /dev/shm tmpfs nosuid,nodev,size=2m
 tmpfs /tmp/below-tmp tmpfs x-mount.mkdir
+$T/src-romount /mnt/romount none bind,rw,suid,x-mount.mkdir
 "
 run cz g c sh -c '
 	cat /mnt/rw/file /mnt/ro/file /mnt/r/sub/file
@@ -39,7 +44,8 @@ run cz g c sh -c '
 	grep " /srv/new\\\\040dir/t " /proc/self/mountinfo | grep -q " - tmpfs .*size=1024k,mode=700" && echo tmpfs-made
 	ls -ld "/srv/new dir" | cut -c1-10
 	grep " /dev/shm " /proc/self/mountinfo | tail -n 1 | grep -q "nosuid,nodev.* - tmpfs .*size=2048k" && echo shm-ours
-	grep -q " /tmp/below-tmp " /proc/self/mountinfo && echo below-tmp'
+	grep -q " /tmp/below-tmp " /proc/self/mountinfo && echo below-tmp
+	echo x >/mnt/romount/new 2>/dev/null || echo ro-source-stays-ro'
 assert_eq 0 "$status" "a group with an fstab runs" || diag "$err"
 assert_eq "rw-file
 ro-file
@@ -51,7 +57,8 @@ rbind-submount-write-fails
 tmpfs-made
 drwx--x--x
 shm-ours
-below-tmp" "$out" "binds rw and ro (a write to ro fails), rbind read-only with its submount, tmpfs with x-mount.mkdir=MODE (escaped space), an entry below /dev and one below /tmp"
+below-tmp
+ro-source-stays-ro" "$out" "binds rw and ro (a write to ro fails), rbind read-only with its submount, tmpfs with x-mount.mkdir=MODE (escaped space), an entry below /dev and one below /tmp, rw does not loosen a read-only source"
 assert_eq from-inside "$(cat "$T/src-rw/new" 2>/dev/null)" "a write through the rw bind reaches the host directory"
 assert_no_file "$T/src-ro/new" "nothing written through the ro bind"
 assert_eq "1 1" "$(hook_count bind) $(hook_count unbind)" "bind and unbind ran once each"
@@ -128,7 +135,7 @@ fails "unknown type" "tmpfs /mnt tmpfs\n\n# below\ncztest /srv nosuchfstype defa
 fails "missing source" "$T/src-rw /mnt/rw none bind\n$T/no-such-dir /srv none bind\n" 2 \
 	"source $T/no-such-dir: No such file or directory" 1
 fails "missing target" "tmpfs /no/such/dir tmpfs\n" 1 "target /no/such/dir: No such file or directory" 1
-rm -rf "$TREE/mnt/rw" "$TREE/mnt/r" "$TREE/srv/new dir" "$TREE/var"
+rm -rf "$TREE/mnt/rw" "$TREE/mnt/r" "$TREE/mnt/romount" "$TREE/srv/new dir" "$TREE/var"
 
 # An fstab that is a symlink is refused like any group file.
 ln -s /etc/fstab "$FSTAB.link" && rm -f "$FSTAB" && mv "$FSTAB.link" "$FSTAB"

@@ -121,6 +121,10 @@ int main(void)
 	refused("# x\ntmpfs /a tmpfs defaults x 0\n", "FSTAB:2: malformed line", "dump not a number");
 	refused("tmpfs /a tmpfs defaults 0 y\n", "FSTAB:1: malformed line", "pass not a number");
 	refused("tmpfs /a tmpfs defaults 0 0 extra\n", "FSTAB:1: more than 6 fields", "a seventh field");
+	refused("tmpfs /a tmpfs\r\n\r# not a comment for libmount\n", "FSTAB:2: malformed line",
+		"a CR before the # is not a blank: malformed, as libmount reads it");
+	refused("tmpfs /a tmpfs\n\ntmpfs /b tmpfs 0 0 0\v0\n", "FSTAB:3: more than 6 fields",
+		"fields are separated by any white space");
 	{
 		int fd = memfd_create("fstab", MFD_CLOEXEC);
 		static const char nul[] = "tmpfs /a tmpfs\n/x\0/y none bind\n";
