@@ -18,9 +18,10 @@ EXAMPLEDIR := $(PREFIX)/share/doc/containerize/examples
 PAMDIR  ?= $(shell pkg-config --variable=libdir pam 2>/dev/null || echo /lib/x86_64-linux-gnu)/security
 
 CC      ?= cc
-# libmount is not linked but loaded on first use (common/libmount.c); only
-# its header is needed here.
-PKGS    := pam mount
+# libmount and libsystemd are not linked but loaded on first use
+# (common/libmount.c; common/systemd.c, on systemd hosts only): only their
+# headers are needed here.
+PKGS    := pam mount libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS_PAM   := $(shell pkg-config --libs pam 2>/dev/null)
 
@@ -105,11 +106,13 @@ tests/unit/test_%: tests/unit/test_%.c tests/unit/tap.h $(LIB)
 unit: $(UNIT_BIN)
 
 # Packages a fresh Debian 12 machine needs to build (and run the demo),
-# and to test.
+# and to test.  systemd-container (systemd-nspawn, for the systemd host
+# tests) comes without its Recommends: libnss-mymachines would edit the
+# host's nsswitch.conf.
 BUILD_DEPS := build-essential pkg-config libpam0g-dev libmount-dev libsystemd-dev busybox-static
 TEST_DEPS := $(BUILD_DEPS) util-linux psmisc tmux openssh-server openssh-client \
         sudo mandoc debootstrap rsync pamtester bsdextrautils valgrind clang \
-        debhelper dpkg-dev fakeroot lintian bash-completion python3 autopkgtest sbuild
+        debhelper dpkg-dev fakeroot lintian bash-completion python3 autopkgtest sbuild systemd-container
 DEPS ?= $(TEST_DEPS)
 deps:
 	@missing=; for p in $(DEPS); do \
@@ -117,7 +120,12 @@ deps:
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  norec=; rest=; for p in $$missing; do \
+	    case $$p in systemd-container) norec="$$norec $$p" ;; *) rest="$$rest $$p" ;; esac; \
+	  done; \
+	  apt-get update -qq && \
+	  { [ -z "$$rest" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$rest >/dev/null; } && \
+	  { [ -z "$$norec" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$norec >/dev/null; }; \
 	fi
 
 check: deps

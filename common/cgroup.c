@@ -1,4 +1,6 @@
-/* cgroup.c — the instance cgroup: <cgroup2 mount>/<cgroup-name>/<pid>.
+/* cgroup.c — the instance cgroup: <cgroup2 mount>/<cgroup-name>/<pid>, or
+ * on systemd hosts the leaf `payload` of the instance's scope unit
+ * (<cgroup2 mount>/<slice path>/<unit>/payload, systemd.c).
  *
  * Every process of every session lives there, so the last session out can
  * kill whatever is left with one write to cgroup.kill (5.14+), even setsid
@@ -8,7 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <sys/prctl.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -238,4 +242,67 @@ int cz_cgroup_kill(const char *path, struct cz_error *err)
 	if (rmdir(path) == 0 || errno == ENOENT)
 		return 0;
 	return kill_and_remove(path, err);
+}
+
+/* The placeholder: systemd wants a process to put into a new scope, and
+ * the setup process cannot be it (CLONE_INTO_CGROUP needs the cgroup
+ * before the clone, and a container process must never live outside).
+ * It holds nothing of ours and dies with its parent, so a SIGKILLed
+ * session leaves an empty scope, which systemd collects. */
+static pid_t placeholder(void)
+{
+	pid_t parent = getpid(), pid = cz_clone(0, -1);
+	sigset_t none;
+
+	if (pid != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	prctl(PR_SET_NAME, "cz-scope-hold");
+	close_range(3, ~0U, 0);	/* the lock among them */
+	/* systemctl stop sends SIGTERM: die of it (our caller may block it,
+	 * or forward it with a handler). */
+	signal(SIGTERM, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (;;)
+		pause();
+}
+
+void cz_cgroup_release(pid_t holder)
+{
+	if (holder <= 0)
+		return;
+	kill(holder, SIGKILL);
+	while (waitpid(holder, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+int cz_cgroup_scope(const char *unit, const char *slice, const char *desc, char *path, size_t len,
+		    pid_t *holder, struct cz_error *err)
+{
+	char mnt[CZ_PATH_MAX], cg[CZ_PATH_MAX];
+	int r = cz_cgroup_mount(mnt, sizeof mnt);
+
+	*holder = -1;
+	if (r < 0)
+		return cz_fail(err, -r, "no cgroup2 file system mounted (looked in /proc/self/mountinfo)");
+	*holder = placeholder();
+	if (*holder < 0)
+		return cz_fail(err, errno, "fork: %m");
+	r = cz_scope_start(unit, slice, desc, *holder, cg, sizeof cg, err);
+	/* systemd names the cgroup from its own root: ours, unless we are in
+	 * another cgroup namespace than PID 1 (then the leaf is not found). */
+	if (r == 0 && (size_t)snprintf(path, len, "%s%s/payload", mnt, cg) >= len)
+		r = cz_fail(err, ENAMETOOLONG, "cgroup path too long");
+	/* The scope's own cgroup is systemd's; below it is ours (Delegate=yes),
+	 * and processes go into leaves only. */
+	if (r == 0 && mkdir(path, 0755) < 0)
+		r = cz_fail(err, errno, "creating cgroup %s in %s: %m", path, unit);
+	if (r < 0) {
+		cz_cgroup_release(*holder);
+		*holder = -1;
+	}
+	return r;
 }

@@ -113,6 +113,7 @@ struct cz_state {
 	enum cz_propagation prop;
 	char tree[CZ_PATH_MAX];
 	char cgroup[CZ_PATH_MAX];	/* absolute instance cgroup dir */
+	char unit[256];			/* systemd hosts: the instance's scope unit */
 	int teardown;			/* 0; 1 once `stop` started; 2 once `unbind` started */
 };
 
@@ -126,6 +127,8 @@ int cz_state_write(const struct cz_lock *lk, const struct cz_state *st, struct c
  * cz_state_complete to mark it complete (one byte) once pinned. */
 int cz_state_create(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err);
 int cz_state_complete(int fd, const struct cz_lock *lk, struct cz_error *err);
+/* Replace that first state in place with a longer one (fields filled in). */
+int cz_state_rewrite(int fd, const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err);
 int cz_boot_id(char *buf, size_t len);
 /* Does the state belong to this boot?  An empty boot id (state on a tmpfs)
  * does, by construction. */
@@ -191,6 +194,24 @@ int cz_cgroup_mount(char *buf, size_t len);
 int cz_cgroup_path(const char *name, pid_t pid, char *path, size_t len, struct cz_error *err);
 int cz_cgroup_create(const char *path, struct cz_error *err);
 int cz_cgroup_kill(const char *path, struct cz_error *err);
+/* systemd hosts: the scope unit `unit` in `slice` around a placeholder
+ * process (*holder, to be released with cz_cgroup_release once the leaf
+ * is populated), and the instance cgroup, a leaf below it, in path. */
+int cz_cgroup_scope(const char *unit, const char *slice, const char *desc, char *path, size_t len,
+		    pid_t *holder, struct cz_error *err);
+void cz_cgroup_release(pid_t holder);
+
+/* ---- systemd (systemd.c) ---- */
+bool cz_systemd_host(void);
+int cz_unit_escape(const char *in, char *out, size_t len);
+int cz_scope_name(const char *group, const char *container, pid_t pid, char *out, size_t len);
+int cz_scope_slice(const char *cgroup_name, char *out, size_t len);
+/* Start the transient scope unit (Delegate=yes) with process pid in it and
+ * wait for its job; its cgroup as systemd names it (from the cgroup2 root)
+ * in cg.  Stop: wait for the stop job; a unit already gone is no error. */
+int cz_scope_start(const char *unit, const char *slice, const char *desc, pid_t pid, char *cg,
+		   size_t cglen, struct cz_error *err);
+int cz_scope_stop(const char *unit, struct cz_error *err);
 
 /* ---- hooks (hooks.c) ---- */
 struct cz_hook_env {

@@ -182,6 +182,10 @@ static void setup_undo(const struct cz_config *cfg, struct cz_group *g, struct c
 
 	if (cz_cgroup_kill(st->cgroup, &e) < 0)
 		cz_log(cfg, LOG_ERR, "%s", e.msg);
+	/* Usually failed to start, or collected once the cgroup emptied: a
+	 * failure to stop it is not worth a second message. */
+	if (st->unit[0] && cz_scope_stop(st->unit, &e) < 0)
+		cz_log(cfg, LOG_INFO, "%s", e.msg);
 	cz_unpin_namespaces(lk, st->nsflags);
 	if (st->prop == CZ_PROP_SHARED)
 		umount2(st->tree, MNT_DETACH);
@@ -197,11 +201,27 @@ static void setup_undo(const struct cz_config *cfg, struct cz_group *g, struct c
 	unlinkat(lk->dirfd, CZ_BIND_MARKER, 0);
 }
 
-/* Host side, before the namespaces exist: the state (naming the cgroup)
- * first, then the cgroup, then, for shared propagation, the tree's bind. */
-static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
-		   struct cz_state *st, int *statefd, struct cz_error *err)
+/* On a systemd host the instance gets a scope unit of its own, named
+ * after group, container and instance, in the slice that cgroup-name
+ * names (systemd.c). */
+static int scope_names(const struct cz_group *g, struct cz_state *st, char *slice, size_t len,
+		       struct cz_error *err)
 {
+	if (cz_scope_slice(g->cgroup_name, slice, len) < 0)
+		return cz_fail(err, ENAMETOOLONG, "cgroup-name %s makes too long a slice name", g->cgroup_name);
+	if (cz_scope_name(g->group, g->container, st->pid, st->unit, sizeof st->unit) < 0)
+		return cz_fail(err, ENAMETOOLONG, "unit name too long");
+	return 0;
+}
+
+/* Host side, before the namespaces exist: the state (naming the cgroup)
+ * first, then the cgroup, then, for shared propagation, the tree's bind.
+ * On systemd hosts *holder is the scope's placeholder process, to be
+ * released once the setup process is in the cgroup. */
+static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
+		   struct cz_state *st, int *statefd, pid_t *holder, struct cz_error *err)
+{
+	char slice[CZ_PATH_MAX];
 	int r;
 
 	memset(st, 0, sizeof *st);
@@ -214,18 +234,33 @@ static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lo
 	 * which boot it belongs to (an empty boot id means this one). */
 	if (!cz_rundir_volatile(lk->dirfd) && cz_boot_id(st->boot_id, sizeof st->boot_id) < 0)
 		return cz_fail(err, EIO, "cannot read the boot id");
-	/* The cgroup's name is known before it exists: record it first, so
-	 * that a crash from here on leaves state naming what to clean. */
-	r = cz_cgroup_path(g->cgroup_name, st->pid, st->cgroup, sizeof st->cgroup, err);
+	/* The cgroup's (or the scope unit's) name is known before it exists:
+	 * record it first, so that a crash from here on leaves state naming
+	 * what to clean. */
+	if (cz_systemd_host())
+		r = scope_names(g, st, slice, sizeof slice, err);
+	else
+		r = cz_cgroup_path(g->cgroup_name, st->pid, st->cgroup, sizeof st->cgroup, err);
 	if (r == 0)
 		r = *statefd = cz_state_create(lk, st, err);
 	if (r < 0)
 		return r;
-	r = cz_cgroup_create(st->cgroup, err);
+	if (st->unit[0]) {
+		char desc[2 * CZ_NAME_MAX + 64];
+		snprintf(desc, sizeof desc, "containerize %s/%s (instance %d)", g->group, g->container, (int)st->pid);
+		r = cz_cgroup_scope(st->unit, slice, desc, st->cgroup, sizeof st->cgroup, holder, err);
+		if (r == 0)
+			r = cz_state_rewrite(*statefd, lk, st, err);
+	} else {
+		r = cz_cgroup_create(st->cgroup, err);
+	}
 	if (r == 0 && g->prop == CZ_PROP_SHARED)
 		r = cz_share_tree(g, err);
-	if (r < 0)
+	if (r < 0) {
+		cz_cgroup_release(*holder);
+		*holder = -1;
 		setup_undo(cfg, g, lk, st, false);
+	}
 	return r;
 }
 
@@ -367,13 +402,14 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 {
 	struct setup_child c = { .g = g, .st = st, .dirfd = lk->dirfd, .becomes_command = command != NULL };
 	int statefd = -1, cgfd, cpu = -1, r;
+	pid_t holder = -1;
 	cpu_set_t cpus;
 
 	/* Before anything exists: a bad fstab line costs nothing to undo. */
 	r = cz_group_load_fstab(cfg, g, err);
 	if (r < 0)
 		return r;
-	r = prepare(cfg, g, lk, st, &statefd, err);
+	r = prepare(cfg, g, lk, st, &statefd, &holder, err);
 	if (r < 0) {
 		if (statefd >= 0)
 			close(statefd);
@@ -382,6 +418,7 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 	cgfd = open(st->cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cgfd < 0) {
 		r = cz_fail(err, errno, "setup: %s: %m", st->cgroup);
+		cz_cgroup_release(holder);
 		setup_undo(cfg, g, lk, st, false);
 		close(statefd);
 		return r;
@@ -403,6 +440,9 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 	}
 	if (r == CZ_SETUP_IN_CHILD)
 		return r;
+	/* The setup process is in the scope's leaf by now (or the setup
+	 * failed): the placeholder's part is done. */
+	cz_cgroup_release(holder);
 	close(cgfd);
 	close(statefd);
 	return r;

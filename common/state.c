@@ -39,15 +39,19 @@ bool cz_same_boot(const struct cz_state *st)
 	return cz_boot_id(boot, sizeof boot) == 0 && strcmp(boot, st->boot_id) == 0;
 }
 
+/* Characters of a unit name (unit_name_is_valid). */
+#define UNIT_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\"
+
 #define STATE_HEAD "version=1\ncomplete="	/* then the byte cz_state_complete flips */
 
 int cz_state_format(const struct cz_state *st, char *buf, size_t len)
 {
 	int n = snprintf(buf, len,
 			 STATE_HEAD "%d\npid=%d\nboot_id=%s\nstarted=%lld\n"
-			 "nsflags=%d\npropagation=%s\ntree=%s\ncgroup=%s\nteardown=%d\n",
+			 "nsflags=%d\npropagation=%s\ntree=%s\ncgroup=%s\nunit=%s\nteardown=%d\n",
 			 st->complete ? 1 : 0, (int)st->pid, st->boot_id, st->started,
-			 st->nsflags, cz_propagation_name(st->prop), st->tree, st->cgroup, st->teardown);
+			 st->nsflags, cz_propagation_name(st->prop), st->tree, st->cgroup, st->unit,
+			 st->teardown);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
 }
 
@@ -109,6 +113,12 @@ static int set_field(struct cz_state *st, const char *k, const char *v, unsigned
 		if (strlen(v) >= sizeof st->cgroup || (v[0] && v[0] != '/'))
 			return -EINVAL;
 		strcpy(st->cgroup, v);
+	} else if (strcmp(k, "unit") == 0) {
+		/* Handed to systemd to stop: only what cz_scope_name makes. */
+		if (strlen(v) >= sizeof st->unit || strspn(v, UNIT_CHARS) != strlen(v) ||
+		    (v[0] && (strncmp(v, "containerize-", 13) != 0 || !strstr(v, ".scope"))))
+			return -EINVAL;
+		strcpy(st->unit, v);
 	}
 	/* Unknown keys are kept for later versions: ignored. */
 	return 0;
@@ -145,7 +155,7 @@ int cz_state_parse(const char *text, struct cz_state *st, struct cz_error *err)
 
 int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err)
 {
-	char buf[2 * CZ_PATH_MAX + 512];
+	char buf[2 * CZ_PATH_MAX + 800];
 	int r = cz_read_small_file(dirfd, "state", buf, sizeof buf);
 
 	if (r < 0)
@@ -158,7 +168,7 @@ int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err)
 static int write_state(const struct cz_lock *lk, const char *name, const struct cz_state *st,
 		       struct cz_error *err)
 {
-	char buf[2 * CZ_PATH_MAX + 512];
+	char buf[2 * CZ_PATH_MAX + 800];
 	int n = cz_state_format(st, buf, sizeof buf), fd;
 	ssize_t w;
 
@@ -182,6 +192,22 @@ int cz_state_create(const struct cz_lock *lk, const struct cz_state *st, struct 
 	 * next run discards: nothing of the setup exists yet.  One write of a
 	 * few hundred bytes is not torn by a signal. */
 	return write_state(lk, "state", st, err);
+}
+
+int cz_state_rewrite(int fd, const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err)
+{
+	char buf[2 * CZ_PATH_MAX + 800];
+	int n = cz_state_format(st, buf, sizeof buf);
+	ssize_t w;
+
+	if (n < 0)
+		return cz_fail(err, -n, "state: too long");
+	/* Longer than what it replaces (it only fills in fields), so a
+	 * crash between the two calls leaves the whole new text. */
+	w = pwrite(fd, buf, (size_t)n, 0);
+	if (w != n || ftruncate(fd, n) < 0)
+		return cz_fail(err, w < 0 ? errno : EIO, "%s/state: %s", lk->dir, w < 0 ? strerror(errno) : "short write");
+	return 0;
 }
 
 int cz_state_complete(int fd, const struct cz_lock *lk, struct cz_error *err)

@@ -83,6 +83,10 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 		cz_log(cfg, LOG_ERR, "%s", e.msg);
 		r = cz_fail(err, -e.code, "%s", e.msg);
 	}
+	/* Empty now, so systemd would collect it soon by itself: stopping it
+	 * makes it gone when we are done, and kills whatever escaped the leaf. */
+	if (st.unit[0] && cz_scope_stop(st.unit, &e) < 0)
+		cz_log(cfg, LOG_WARNING, "%s", e.msg);
 	/* The mounts die with the mount namespace, once unpinned. */
 	cz_unpin_namespaces(lk, st.nsflags);
 	/* shared: the host's copies of the container's mounts hang below our

@@ -32,6 +32,15 @@ int main(void)
 	is_str(b.boot_id, a.boot_id, "boot id survives");
 	is_str(b.tree, a.tree, "tree survives");
 	is_str(b.cgroup, a.cgroup, "cgroup survives");
+	is_str(b.unit, "", "no unit (not a systemd host)");
+	snprintf(a.unit, sizeof a.unit, "containerize-deb\\x2dian-book\\x2bworm-4242.scope");
+	ok(cz_state_format(&a, buf, sizeof buf) > 0 && cz_state_parse(buf, &b, &e) == 0, "format and parse with a unit");
+	is_str(b.unit, a.unit, "unit survives");
+	ok(cz_state_parse("version=1\ncomplete=1\npid=1\nboot_id=x\ntree=/t\nunit=sshd.service\n", &b, &e) < 0,
+	   "a unit that is not ours refused");
+	ok(cz_state_parse("version=1\ncomplete=1\npid=1\nboot_id=x\ntree=/t\nunit=containerize-a b.scope\n", &b, &e) < 0,
+	   "a unit name with a space refused");
+	a.unit[0] = '\0';
 
 	ok(cz_state_parse("", &b, &e) < 0, "empty state refused");
 	ok(cz_state_parse("version=1\ncomplete=1\npid=12\n", &b, &e) < 0, "missing fields refused");
