@@ -98,9 +98,9 @@ int cz_hook_run(const struct cz_hook_env *he, const char *path, char *const argv
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	if (he->starting)
-		he->starting(he->starting_data);
-	r = spawn_as_root(&child, path, &fa, &attr, argv, envp);
+	r = he->starting ? -he->starting(he->starting_data) : 0;
+	if (r == 0)
+		r = spawn_as_root(&child, path, &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (r != 0)

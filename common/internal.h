@@ -25,6 +25,8 @@
 /* Fill err with -code and a formatted message; returns -code (code > 0). */
 int cz_fail(struct cz_error *err, int code, const char *fmt, ...) CZ_ATTR_PRINTF(3, 4);
 void cz_log(const struct cz_config *cfg, int prio, const char *fmt, ...) CZ_ATTR_PRINTF(3, 4);
+/* code (errno, either sign) is an error of the moment, not a verdict. */
+bool cz_transient(int code);
 
 /* ---- namespaces (ns.c) ---- */
 struct cz_ns_kind {
@@ -120,6 +122,9 @@ struct cz_state {
 struct cz_lock;
 int cz_state_format(const struct cz_state *st, char *buf, size_t len);
 int cz_state_parse(const char *text, struct cz_state *st, struct cz_error *err);
+/* 0; -ENOENT (no state); -EINVAL: malformed (a setup that died writing
+ * it), st holding the fields read up to the fault; any other -errno: the
+ * state could not be read now (an error of the moment, cz_transient). */
 int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err);
 /* Replace the state (through state.new and a rename). */
 int cz_state_write(const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err);
@@ -132,7 +137,7 @@ int cz_state_rewrite(int fd, const struct cz_lock *lk, const struct cz_state *st
 int cz_boot_id(char *buf, size_t len);
 /* Does the state belong to this boot?  An empty boot id (state on a tmpfs)
  * does, by construction. */
-bool cz_same_boot(const struct cz_state *st);
+int cz_same_boot(const struct cz_state *st);		/* 1, 0, or -errno */
 /* Is the run dir (dirfd: a directory in it) on a file system that a
  * reboot empties (tmpfs)? */
 bool cz_rundir_volatile(int dirfd);
@@ -222,12 +227,15 @@ struct cz_hook_env {
 	 * just before it is made: the teardown records there that the hook
 	 * started, so that a SIGKILL between the record and the hook's start
 	 * (which would lose the hook for good) has a few microseconds to
-	 * land in rather than the whole preparation. */
-	void (*starting)(void *data);
+	 * land in rather than the whole preparation.  A -errno from it
+	 * cancels the hook: cz_hook_run returns it without starting it. */
+	int (*starting)(void *data);
 	void *starting_data;
 };
 /* Run a hook with stdin /dev/null and stdout on our stderr; the status is
- * a wait status, returns -errno only if it could not be started. */
+ * a wait status, returns -errno only if it could not be started (then
+ * cz_hook_run_checked's message says "could not run"; a hook that ran and
+ * failed is -ECANCELED there). */
 int cz_hook_run(const struct cz_hook_env *he, const char *path, char *const argv[], int *status);
 int cz_hook_run_checked(const struct cz_hook_env *he, enum cz_hook h, const char *path,
 			char *const argv[], struct cz_error *err);
@@ -250,8 +258,12 @@ int cz_run_profile(const struct cz_hook_env *he, int mfd, struct cz_error *err);
 
 /* Full teardown of the instance in st: stop, kill, unpin, unbind, state. */
 /* known: the group as the caller read it, or NULL to read it again. */
+/* An error of the moment (cz_transient) stops it with the state left in
+ * place, for the next run to finish; cz_state_gone tells the caller
+ * whether the run-dir entry may be removed. */
 int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz_group *known,
 		const struct cz_state *st, bool ran, struct cz_error *err);
+bool cz_state_gone(int dirfd);
 
 pid_t cz_clone(uint64_t flags, int cgroupfd);
 

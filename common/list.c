@@ -9,47 +9,66 @@
 
 #include "internal.h"
 
-static int list_group(const struct cz_config *cfg, int rfd, const char *group,
-		      int (*fn)(const struct cz_list_entry *e, void *data), void *data)
+/* One container's entry: 1 if it is listed (live and complete), 0 if not
+ * (gone meanwhile, a setup under way or dead, malformed), -errno if what
+ * it is cannot be told now: --list then fails rather than leave it out. */
+static int list_one(int gfd, const char *group, const char *name,
+		    int (*fn)(const struct cz_list_entry *e, void *data), void *data,
+		    struct cz_error *err)
+{
+	struct cz_state st;
+	struct cz_error e = { 0 };
+	struct cz_list_entry ent;
+	int cfd, reffd, r;
+
+	cfd = openat(gfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (cfd < 0)
+		return errno == ENOENT ? 0 : cz_fail(err, errno, "%s/%s: %m", group, name);
+	r = cz_state_read(cfd, &st, &e);
+	if (r < 0 || !st.complete) {
+		close(cfd);
+		return r == 0 || r == -ENOENT || r == -EINVAL ? 0 : cz_fail(err, -r, "%s/%s: %s", group, name, e.msg);
+	}
+	ent = (struct cz_list_entry){
+		.group = group, .container = name, .tree = st.tree, .cgroup = st.cgroup,
+		.instance_pid = st.pid, .started = st.started,
+	};
+	reffd = openat(cfd, "ref", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (reffd >= 0) {
+		ent.sessions = cz_count_sessions(reffd);
+		close(reffd);
+	} else {
+		ent.sessions = errno == ENOENT ? 0 : -errno;
+	}
+	close(cfd);
+	if (ent.sessions < 0)
+		return cz_fail(err, -ent.sessions, "%s/%s: counting its sessions: %s", group, name,
+			       strerror(-ent.sessions));
+	return fn(&ent, data);
+}
+
+static int list_group(int rfd, const char *group,
+		      int (*fn)(const struct cz_list_entry *e, void *data), void *data,
+		      struct cz_error *err)
 {
 	int gfd = openat(rfd, group, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	DIR *d = gfd >= 0 ? fdopendir(gfd) : NULL;
 	struct dirent *de;
 	int r = 0;
 
-	(void)cfg;
 	if (!d) {
+		if (gfd < 0 && errno == ENOENT)
+			return 0;	/* its last container went meanwhile */
+		r = cz_fail(err, errno, "%s: %m", group);
 		if (gfd >= 0)
 			close(gfd);
-		return 0;
+		return r;
 	}
-	while (r == 0 && (de = readdir(d))) {
-		struct cz_state st;
-		struct cz_error e;
-		struct cz_list_entry ent;
-		int cfd, reffd;
-
-		if (!cz_name_valid(de->d_name))
-			continue;
-		cfd = openat(gfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		if (cfd < 0)
-			continue;
-		if (cz_state_read(cfd, &st, &e) == 0 && st.complete) {
-			reffd = openat(cfd, "ref", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-			ent = (struct cz_list_entry){
-				.group = group, .container = de->d_name, .tree = st.tree,
-				.cgroup = st.cgroup, .instance_pid = st.pid,
-				.sessions = reffd >= 0 ? cz_count_sessions(reffd) : 0,
-				.started = st.started,
-			};
-			if (ent.sessions < 0)
-				ent.sessions = 0;
-			if (reffd >= 0)
-				close(reffd);
-			r = fn(&ent, data);
-		}
-		close(cfd);
-	}
+	for (errno = 0; r == 0 && (de = readdir(d)); errno = 0)
+		if (cz_name_valid(de->d_name))
+			r = list_one(gfd, group, de->d_name, fn, data, err);
+	if (r == 0 && errno)
+		r = cz_fail(err, errno, "%s: %m", group);
 	closedir(d);
 	return r;
 }
@@ -70,9 +89,11 @@ int cz_list(const struct cz_config *cfg,
 		close(rfd);
 		return cz_fail(err, errno, "run dir %s: %m", cfg->rundir);
 	}
-	while (r == 0 && (de = readdir(d)))
+	for (errno = 0; r == 0 && (de = readdir(d)); errno = 0)
 		if (cz_name_valid(de->d_name))
-			r = list_group(cfg, rfd, de->d_name, fn, data);
+			r = list_group(rfd, de->d_name, fn, data, err);
+	if (r == 0 && errno)
+		r = cz_fail(err, errno, "run dir %s: %m", cfg->rundir);
 	closedir(d);
 	return r;
 }
@@ -97,12 +118,25 @@ int cz_stop(const struct cz_config *cfg, const char *group,
 	if (r < 0)
 		return r;
 	r = cz_state_read(lk.dirfd, &st, &e);
-	if (r < 0) {
+	if (r == -ENOENT) {
 		cz_rundir_remove(cfg, group, &lk);
 		cz_lock_release(&lk);
 		return cz_fail(err, ENOENT, "%s/%s is not set up", group, container);
 	}
-	r = cz_teardown(cfg, &lk, NULL, &st, st.complete, err);
+	if (r < 0 && r != -EINVAL) {
+		cz_lock_release(&lk);
+		return cz_fail(err, -r, "%s/%s: %s (nothing was changed)", group, container, e.msg);
+	}
+	/* Malformed: what the state says is partial; no `stop`, every pin. */
+	if (r == -EINVAL)
+		st.nsflags = ~0;
+	r = cz_teardown(cfg, &lk, NULL, &st, r == 0 && st.complete, err);
+	if (!cz_state_gone(lk.dirfd)) {
+		cz_lock_release(&lk);
+		snprintf(e.msg, sizeof e.msg, "%s", err->msg);
+		return cz_fail(err, -r, "stopping %s/%s: %s; left for the next run to finish", group, container,
+			       e.msg);
+	}
 	cz_rundir_remove(cfg, group, &lk);
 	cz_lock_release(&lk);
 	cz_log(cfg, LOG_NOTICE, "stopped %s/%s (instance %d) for %s", group, container, (int)st.pid,

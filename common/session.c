@@ -88,35 +88,70 @@ static void session_free(struct cz_session *s)
 		free(s);
 }
 
-/* Is the state we found under the lock a live instance? */
-static bool state_is_live(int dirfd, const struct cz_state *st, int *reffd)
+/* Does a session hold `ref`?  1 (and *reffd open), 0 (none: no file, or
+ * the exclusive probe succeeded), or -errno if we cannot tell now. */
+static int ref_held(const struct cz_lock *lk, int *reffd, struct cz_error *err)
 {
-	*reffd = -1;
-	if (!st->complete)
-		return false;		/* its setup died holding the lock */
-	if (!cz_same_boot(st))
-		return false;		/* another boot: nothing of it is left */
-	*reffd = openat(dirfd, "ref", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int e;
+
+	*reffd = openat(lk->dirfd, "ref", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (*reffd < 0)
-		return false;
-	if (flock(*reffd, LOCK_EX | LOCK_NB) < 0)
-		return true;		/* some session holds it */
+		return errno == ENOENT ? 0 : cz_fail(err, errno, "%s/ref: %m", lk->dir);
+	if (flock(*reffd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			return 1;	/* some session holds it */
+		e = errno;
+	} else {
+		e = 0;
+	}
 	close(*reffd);
 	*reffd = -1;
-	return false;
+	return e ? cz_fail(err, e, "%s/ref: %s", lk->dir, strerror(e)) : 0;
 }
 
-static void clean_stale(const struct cz_config *cfg, struct cz_lock *lk, const struct cz_state *st)
+/* Is the state we found under the lock a live instance?  1 (with *reffd),
+ * 0 (stale: the proof the teardown needs), -errno if we cannot tell. */
+static int state_is_live(const struct cz_lock *lk, const struct cz_state *st, int *reffd,
+			 struct cz_error *err)
 {
-	struct cz_error e = { 0 };
-	bool same_boot = cz_same_boot(st);
+	int r;
 
+	*reffd = -1;
+	if (!st->complete)
+		return 0;		/* its setup died holding the lock */
+	r = cz_same_boot(st);
+	if (r < 0)
+		return cz_fail(err, -r, "reading the boot id: %s", strerror(-r));
+	if (r == 0)
+		return 0;		/* another boot: nothing of it is left */
+	return ref_held(lk, reffd, err);
+}
+
+/* Tear down a stale instance (malformed: what its state says is partial:
+ * no `stop`, every kind of pin).  -errno if that stopped on an error of
+ * the moment: the state is then left for the next run. */
+static int clean_stale(const struct cz_config *cfg, struct cz_lock *lk, struct cz_state *st,
+		       bool malformed, struct cz_error *err)
+{
+	int same_boot = malformed ? 1 : cz_same_boot(st), r;
+	struct cz_error e = { 0 };
+
+	if (same_boot < 0)
+		return cz_fail(err, -same_boot, "reading the boot id: %s", strerror(-same_boot));
+	if (malformed)
+		st->nsflags = ~0;
 	cz_log(cfg, LOG_NOTICE, "cleaning up stale container %s/%s (instance %d%s)", lk->group,
-	       lk->container, (int)st->pid, !st->complete ? ", setup died" : same_boot ? ", no session left" : ", other boot");
+	       lk->container, (int)st->pid, malformed ? ", malformed state" : !st->complete ? ", setup died" :
+	       same_boot ? ", no session left" : ", other boot");
 	/* stop only for an instance that ran; after a reboot its processes
 	 * and mounts are gone, but unbind still undoes the tree changes. */
-	if (cz_teardown(cfg, lk, NULL, st, st->complete && same_boot, &e) < 0)
+	r = cz_teardown(cfg, lk, NULL, st, !malformed && st->complete && same_boot, &e);
+	if (r < 0 && !cz_state_gone(lk->dirfd))
+		return cz_fail(err, -r, "cleaning up the stale instance of %s/%s: %s", lk->group,
+			       lk->container, e.msg);
+	if (r < 0)
 		cz_log(cfg, LOG_ERR, "%s", e.msg);
+	return 0;
 }
 
 static int open_live(struct cz_session *s, int dirfd, struct cz_error *err)
@@ -136,49 +171,56 @@ static int open_live(struct cz_session *s, int dirfd, struct cz_error *err)
 	return 0;
 }
 
-/* command: NULL, or where the setup process that became the command
+/* What is in the run dir decides: join a live instance, or clean up a
+ * stale one and set up.  Nothing is removed without the proof of
+ * staleness; a state that cannot be read now (EMFILE, ENOMEM, EIO, ...)
+ * ends this run and changes nothing.
+ * command: NULL, or where the setup process that became the command
  * (cz_session_start) leaves its pid. */
 static int open_locked(struct cz_session *s, struct cz_lock *lk, bool *setup, pid_t *command,
 		       struct cz_error *err)
 {
 	struct cz_error e = { 0 };
-	int r;
+	int r, live;
 
 	r = cz_state_read(lk->dirfd, &s->st, &e);
-	if (r == 0 && state_is_live(lk->dirfd, &s->st, &s->reffd)) {
+	if (r < 0 && r != -ENOENT && r != -EINVAL)
+		return cz_fail(err, -r, "%s/%s: %s (nothing was changed)", lk->group, lk->container, e.msg);
+	live = r == 0 ? state_is_live(lk, &s->st, &s->reffd, err) :
+	       r == -EINVAL ? ref_held(lk, &s->reffd, err) : 0;
+	if (live < 0)
+		return live;
+	if (live && r == -EINVAL)
+		return cz_fail(err, EUCLEAN, "%s/%s: %s, but sessions hold it: not joined (containerize --stop ends it)",
+			       lk->group, lk->container, e.msg);
+	if (live) {
 		/* Join: the exclusive probe failed, take our shared hold. */
 		if (flock(s->reffd, LOCK_SH) < 0)
 			return cz_fail(err, errno, "ref: %m");
 		*setup = false;
 		return open_live(s, lk->dirfd, err);
 	}
-	if (r == 0)
-		clean_stale(&s->cfg, lk, &s->st);
-	else if (r != -ENOENT) {
-		cz_log(&s->cfg, LOG_WARNING, "discarding unreadable state of %s/%s: %s", lk->group, lk->container, e.msg);
-		cz_unpin_namespaces(lk, ~0);
-	}
+	if (r != -ENOENT && (r = clean_stale(&s->cfg, lk, &s->st, r == -EINVAL, err)) < 0)
+		return r;
+	/* Our hold before the command can run: after it nothing of ours can
+	 * fail and leave a command that ran without its instance's `stop`. */
+	s->reffd = openat(lk->dirfd, "ref", O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (s->reffd < 0 || flock(s->reffd, LOCK_SH) < 0)
+		return cz_fail(err, errno, "%s/ref: %m", lk->dir);
 	*setup = true;
 	if (s->g.nsflags & CLONE_NEWPID)
 		command = NULL;		/* PID 1 is the reaper, not the command */
 	r = cz_setup(&s->cfg, &s->g, lk, &s->st, command, err);
 	if (r < 0 || r == CZ_SETUP_IN_CHILD)
 		return r;
-	/* The state is complete already (cz_setup, before the command ran). */
-	s->reffd = openat(lk->dirfd, "ref", O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (s->reffd < 0 || flock(s->reffd, LOCK_SH) < 0)
-		r = cz_fail(err, errno, "ref: %m");
-	/* The setup process is the command already: nothing left to enter. */
-	if (r == 0 && !(command && *command > 0))
+	/* The state is complete already (cz_setup, before the command ran).
+	 * The setup process is the command already: nothing left to enter. */
+	if (!(command && *command > 0))
 		r = open_live(s, lk->dirfd, err);
 	if (r < 0) {
 		struct cz_error e2 = { 0 };
-		if (command && *command > 0) {
-			kill(*command, SIGKILL);
-			waitpid(*command, NULL, 0);
-			*command = 0;
-		}
-		cz_teardown(&s->cfg, lk, &s->g, &s->st, false, &e2);
+		if (cz_teardown(&s->cfg, lk, &s->g, &s->st, false, &e2) < 0)
+			cz_log(&s->cfg, LOG_ERR, "%s", e2.msg);
 	}
 	return r;
 }
@@ -217,7 +259,10 @@ static int session_open(const struct cz_config *cfg, const char *group,
 		*out = s;
 		return CZ_SETUP_IN_CHILD;
 	}
-	if (r < 0 && setup)
+	/* A setup that failed and was undone: nothing is left in the entry.
+	 * Never an entry with a state: a live instance's, or one whose
+	 * teardown an error of the moment stopped (the next run ends it). */
+	if (r < 0 && setup && cz_state_gone(lk.dirfd))
 		cz_rundir_remove(cfg, group, &lk);
 	cz_lock_release(&lk);
 	if (r == -EINTR) {
@@ -307,7 +352,7 @@ pid_t cz_session_start(const struct cz_config *cfg, const char *group,
 		       const char *container, struct cz_session **out,
 		       struct cz_error *err)
 {
-	pid_t command = 0;
+	pid_t command = 0, pid;
 	int r = session_open(cfg, group, container, out, &command, err);
 
 	if (r == CZ_SETUP_IN_CHILD)
@@ -327,7 +372,15 @@ pid_t cz_session_start(const struct cz_config *cfg, const char *group,
 		*out = NULL;
 		return cz_fail(err, EINTR, "interrupted");
 	}
-	return session_fork(*out, err);
+	pid = session_fork(*out, err);
+	if (pid < 0) {
+		struct cz_error e = { 0 };
+		/* Nothing ran: leave as if this session had never been. */
+		if (cz_session_abort(*out, &e) < 0)
+			cz_log(cfg, LOG_ERR, "%s", e.msg);
+		*out = NULL;
+	}
+	return pid;
 }
 
 /* The cgroup directory we are in now (cgroup v2 line of /proc/self/cgroup). */
@@ -396,6 +449,18 @@ int cz_session_join_self(struct cz_session *s, bool with_cgroup, struct cz_error
 	return 0;
 }
 
+/* The end of a session that could not do its part now (err says why):
+ * its hold goes with it, and the next run finds the instance stale and
+ * tears it down, hooks and all. */
+static int left_for_next(struct cz_session *s, struct cz_error *err)
+{
+	char why[sizeof err->msg];
+
+	snprintf(why, sizeof why, "%s", err->msg);
+	return cz_fail(err, -err->code, "%s/%s: %s; if this was the last session, the next run tears it down",
+		       s->g.group, s->g.container, why);
+}
+
 /* ran: whether the instance ever ran a command (else no `stop`). */
 static int close_locked(struct cz_session *s, bool ran, struct cz_error *err)
 {
@@ -408,18 +473,31 @@ static int close_locked(struct cz_session *s, bool ran, struct cz_error *err)
 	if (r == -ENOENT)
 		return 0;		/* already torn down (--stop) */
 	if (r < 0)
-		return r;
+		return left_for_next(s, err);
 	r = cz_state_read(lk.dirfd, &cur, &e);
-	/* Another instance since (--stop, then a new setup): not ours. */
+	/* Gone, or another instance since (--stop, then a new setup): not
+	 * ours.  Unreadable now, or malformed: the next run sees to it. */
+	if (r < 0 && r != -ENOENT) {
+		cz_lock_release(&lk);
+		cz_fail(err, -r, "%s", e.msg);
+		return left_for_next(s, err);
+	}
 	if (r < 0 || cur.pid != s->st.pid || cur.started != s->st.started) {
 		cz_lock_release(&lk);
 		return 0;
 	}
 	if (flock(s->reffd, LOCK_EX | LOCK_NB) == 0) {
 		r = cz_teardown(&s->cfg, &lk, &s->g, &cur, ran, err);
-		cz_rundir_remove(&s->cfg, s->g.group, &lk);
-		cz_log(&s->cfg, LOG_NOTICE, "tore down %s/%s (instance %d) after the last session of %s",
-		       s->g.group, s->g.container, (int)cur.pid, s->cfg.user ? s->cfg.user : "?");
+		if (cz_state_gone(lk.dirfd)) {
+			cz_rundir_remove(&s->cfg, s->g.group, &lk);
+			cz_log(&s->cfg, LOG_NOTICE, "tore down %s/%s (instance %d) after the last session of %s",
+			       s->g.group, s->g.container, (int)cur.pid, s->cfg.user ? s->cfg.user : "?");
+		} else {
+			r = left_for_next(s, err);
+		}
+	} else if (errno != EWOULDBLOCK) {
+		cz_fail(err, errno, "%s/ref: %m", lk.dir);
+		r = left_for_next(s, err);
 	} else {
 		cz_log(&s->cfg, LOG_NOTICE, "left %s/%s (instance %d) for %s", s->g.group, s->g.container,
 		       (int)cur.pid, s->cfg.user ? s->cfg.user : "?");

@@ -28,7 +28,6 @@ enum { MSG_READY = 1, MSG_ERROR = 2, MSG_AGAIN = 3 };
 struct setup_msg {
 	int type;
 	int code;
-	int bind_started;
 	char text[sizeof(((struct cz_error *)0)->msg)];
 };
 
@@ -63,9 +62,9 @@ pid_t cz_clone(uint64_t flags, int cgroupfd)
 	return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }
 
-static void send_msg(int fd, int type, const struct cz_error *err, int bind_started)
+static void send_msg(int fd, int type, const struct cz_error *err)
 {
-	struct setup_msg m = { .type = type, .bind_started = bind_started };
+	struct setup_msg m = { .type = type };
 
 	if (err) {
 		m.code = err->code;
@@ -108,7 +107,7 @@ static void setup_child_main(struct setup_child *c)
 	const struct cz_group *g = c->g;
 	struct cz_hook_env he = { .g = g, .pid = c->st->pid, .cgroup = c->st->cgroup };
 	struct cz_error err = { 0 };
-	int rootfd = -1, profilefd = -1, groupfd, bind_started = 0;
+	int rootfd = -1, profilefd = -1, groupfd;
 	char path[CZ_PATH_MAX + 16], go;
 	uint64_t id;
 
@@ -118,7 +117,7 @@ static void setup_child_main(struct setup_child *c)
 	 * this namespace?  (pins.c, cz_mntns_id: on 6.18 a nested caller gets
 	 * an "older" namespace on some CPUs.) */
 	if (c->caller_mntns && (id = cz_mntns_id()) != 0 && id <= c->caller_mntns) {
-		send_msg(c->to_parent, MSG_AGAIN, NULL, 0);
+		send_msg(c->to_parent, MSG_AGAIN, NULL);
 		_exit(0);
 	}
 	/* 1. Propagation before any mount. */
@@ -127,10 +126,16 @@ static void setup_child_main(struct setup_child *c)
 	/* 2. bind: in the new namespace, before anything is mounted. */
 	if (g->hook[CZ_HOOK_BIND]) {
 		char *argv[] = { path, cz_unconst(g->tree), cz_unconst(g->group), cz_unconst(g->container), NULL };
+		int fd;
 		snprintf(path, sizeof path, "%s/bind", g->confdir);
-		bind_started = 1;
-		/* For whoever cleans up after us: unbind is due from now on. */
-		close(openat(c->dirfd, CZ_BIND_MARKER, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+		/* For whoever cleans up after us: unbind is due from now on.
+		 * Without the mark, no bind: its unbind could be lost. */
+		fd = openat(c->dirfd, CZ_BIND_MARKER, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0) {
+			cz_fail(&err, errno, "%s: %m", CZ_BIND_MARKER);
+			goto fail;
+		}
+		close(fd);
 		if (cz_hook_run_checked(&he, CZ_HOOK_BIND, path, argv, &err) < 0)
 			goto fail;
 	}
@@ -151,7 +156,7 @@ static void setup_child_main(struct setup_child *c)
 	/* 5. profile, chrooted. */
 	if (profilefd >= 0 && cz_run_profile(&he, profilefd, &err) < 0)
 		goto fail;
-	send_msg(c->to_parent, MSG_READY, NULL, bind_started);
+	send_msg(c->to_parent, MSG_READY, NULL);
 	/* Stay until the namespaces are pinned (or the session died). */
 	if (cz_read_all(c->from_parent, &go, 1) != 1)
 		_exit(1);
@@ -167,38 +172,20 @@ static void setup_child_main(struct setup_child *c)
 		close(groupfd);
 	return;
 fail:
-	send_msg(c->to_parent, MSG_ERROR, &err, bind_started);
+	send_msg(c->to_parent, MSG_ERROR, &err);
 	_exit(1);
 }
 
-/* Undo a setup that did not complete: kill what it started, unpin, run
- * unbind if bind had started, remove the state. */
+/* Undo a setup that did not complete: the teardown without `stop` (kill
+ * what it started, unpin, unbind if bind had started, remove the state).
+ * If an error of the moment stops it, the state stays for the next run. */
 static void setup_undo(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
-		       const struct cz_state *st, bool bind_started)
+		       const struct cz_state *st)
 {
 	struct cz_error e = { 0 };
-	struct cz_hook_env he = { .g = g, .pid = st->pid, .cgroup = st->cgroup };
-	char path[CZ_PATH_MAX + 16];
 
-	if (cz_cgroup_kill(st->cgroup, &e) < 0)
-		cz_log(cfg, LOG_ERR, "%s", e.msg);
-	/* Usually failed to start, or collected once the cgroup emptied: a
-	 * failure to stop it is not worth a second message. */
-	if (st->unit[0] && cz_scope_stop(st->unit, &e) < 0)
-		cz_log(cfg, LOG_INFO, "%s", e.msg);
-	cz_unpin_namespaces(lk, st->nsflags);
-	if (st->prop == CZ_PROP_SHARED)
-		umount2(st->tree, MNT_DETACH);
-	if ((bind_started || cz_exists(lk->dirfd, CZ_BIND_MARKER)) &&
-	    g->hook[CZ_HOOK_UNBIND]) {
-		char *argv[] = { path, g->tree, NULL };
-		snprintf(path, sizeof path, "%s/unbind", g->confdir);
-		if (cz_hook_run_checked(&he, CZ_HOOK_UNBIND, path, argv, &e) < 0)
-			cz_log(cfg, LOG_ERR, "%s", e.msg);
-	}
-	unlinkat(lk->dirfd, "state", 0);
-	unlinkat(lk->dirfd, "ref", 0);
-	unlinkat(lk->dirfd, CZ_BIND_MARKER, 0);
+	if (cz_teardown(cfg, lk, g, st, false, &e) < 0)
+		cz_log(cfg, LOG_ERR, "undoing the setup: %s", e.msg);
 }
 
 /* On a systemd host the instance gets a scope unit of its own, named
@@ -259,7 +246,7 @@ static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lo
 	if (r < 0) {
 		cz_cgroup_release(*holder);
 		*holder = -1;
-		setup_undo(cfg, g, lk, st, false);
+		setup_undo(cfg, g, lk, st);
 	}
 	return r;
 }
@@ -288,7 +275,7 @@ static int handshake(const struct cz_config *cfg, struct cz_group *g, struct cz_
 			;
 		if (r == 0)
 			return SETUP_AGAIN;	/* nothing ran in it: the rest stays */
-		setup_undo(cfg, g, lk, st, false);
+		setup_undo(cfg, g, lk, st);
 		return r;
 	}
 	if (n != (ssize_t)sizeof m || m.type != MSG_READY) {
@@ -298,7 +285,7 @@ static int handshake(const struct cz_config *cfg, struct cz_group *g, struct cz_
 			r = cz_fail(err, EIO, "the setup process died");
 		close(down);
 		waitpid(pid, &status, 0);
-		setup_undo(cfg, g, lk, st, n == (ssize_t)sizeof m ? m.bind_started : g->hook[CZ_HOOK_BIND]);
+		setup_undo(cfg, g, lk, st);
 		return r;
 	}
 	if (r == 0)
@@ -324,7 +311,7 @@ static int handshake(const struct cz_config *cfg, struct cz_group *g, struct cz_
 			r = cz_fail(err, EIO, "the setup process failed");
 	}
 	if (r < 0) {
-		setup_undo(cfg, g, lk, st, m.bind_started);
+		setup_undo(cfg, g, lk, st);
 		return r;
 	}
 	if (command)
@@ -371,7 +358,7 @@ static int start_one(const struct cz_config *cfg, struct cz_group *g, struct cz_
 		r = handshake(cfg, g, lk, st, statefd, pid, up[0], down[1], command, err);
 		down[1] = -1;	/* closed by handshake */
 	} else {
-		setup_undo(cfg, g, lk, st, false);
+		setup_undo(cfg, g, lk, st);
 	}
 	if (up[0] >= 0)
 		close(up[0]);
@@ -419,7 +406,7 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 	if (cgfd < 0) {
 		r = cz_fail(err, errno, "setup: %s: %m", st->cgroup);
 		cz_cgroup_release(holder);
-		setup_undo(cfg, g, lk, st, false);
+		setup_undo(cfg, g, lk, st);
 		close(statefd);
 		return r;
 	}
@@ -434,7 +421,7 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 				    "per-CPU batches); run containerize from the initial mount namespace");
 			if (c.cpus)
 				(void)!sched_setaffinity(0, sizeof cpus, &cpus);
-			setup_undo(cfg, g, lk, st, false);
+			setup_undo(cfg, g, lk, st);
 			break;
 		}
 	}

@@ -30,13 +30,19 @@ int cz_boot_id(char *buf, size_t len)
 	return 0;
 }
 
-bool cz_same_boot(const struct cz_state *st)
+int cz_same_boot(const struct cz_state *st)
 {
 	char boot[64];
+	int r;
 
 	if (!st->boot_id[0])
-		return true;	/* recorded on a tmpfs, which a reboot empties */
-	return cz_boot_id(boot, sizeof boot) == 0 && strcmp(boot, st->boot_id) == 0;
+		return 1;	/* recorded on a tmpfs, which a reboot empties */
+	/* Not knowing (EMFILE, ...) is not "another boot": that would tear
+	 * a live instance down without its `stop`. */
+	r = cz_boot_id(boot, sizeof boot);
+	if (r < 0)
+		return r;
+	return strcmp(boot, st->boot_id) == 0;
 }
 
 /* Characters of a unit name (unit_name_is_valid). */
@@ -158,8 +164,20 @@ int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err)
 	char buf[2 * CZ_PATH_MAX + 800];
 	int r = cz_read_small_file(dirfd, "state", buf, sizeof buf);
 
+	if (r == -ENOENT) {
+		memset(st, 0, sizeof *st);
+		return -ENOENT;
+	}
+	/* Larger than any state we write, or not a regular file (a symbolic
+	 * link: ELOOP): what is there is not a state, whatever made it.  Any
+	 * other failure to read says nothing about the state (EMFILE, ENOMEM,
+	 * EIO, EINTR: an error of the moment) and is passed on as it is. */
+	if (r == -EFBIG || r == -EINVAL || r == -ELOOP) {
+		memset(st, 0, sizeof *st);
+		return cz_fail(err, EINVAL, "state: %s", r == -EFBIG ? "too large" : "not a regular file");
+	}
 	if (r < 0)
-		return r == -ENOENT ? -ENOENT : cz_fail(err, -r, "state: %s", strerror(-r));
+		return cz_fail(err, -r, "state: %s", strerror(-r));
 	return cz_state_parse(buf, st, err);
 }
 

@@ -57,10 +57,14 @@ int cz_read_small_file(int dirfd, const char *name, char *buf, size_t len)
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		int e = S_ISREG(sb.st_mode) ? errno : EINVAL;
+	if (fstat(fd, &sb) < 0) {
+		int e = errno;
 		close(fd);
 		return -e;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -EINVAL;
 	}
 	n = cz_read_all(fd, buf, len - 1);
 	close(fd);

@@ -51,10 +51,10 @@ int main(void)
 	ok(cz_state_parse("garbage", &b, &e) < 0, "garbage refused");
 	ok(cz_state_parse("version=1\ncomplete=1\npid=3\nboot_id=\ntree=/t\n", &b, &e) == 0 && !b.boot_id[0],
 	   "an empty boot id (state on a tmpfs) parses");
-	ok(cz_same_boot(&b), "... and belongs to this boot");
-	ok(cz_boot_id(b.boot_id, sizeof b.boot_id) == 0 && cz_same_boot(&b), "this boot's id is this boot");
+	ok(cz_same_boot(&b) == 1, "... and belongs to this boot");
+	ok(cz_boot_id(b.boot_id, sizeof b.boot_id) == 0 && cz_same_boot(&b) == 1, "this boot's id is this boot");
 	snprintf(b.boot_id, sizeof b.boot_id, "00000000-1111-2222-3333-444444444444");
-	ok(!cz_same_boot(&b), "another boot id is another boot");
+	ok(cz_same_boot(&b) == 0, "another boot id is another boot");
 	ok(cz_state_parse("version=1\ncomplete=0\npid=3\nboot_id=x\ntree=/t\nfuture=1\n", &b, &e) == 0 && !b.complete,
 	   "unknown keys ignored, incomplete setup read");
 	ok(cz_state_parse("version=1\ncomplete=1\npid=3\nboot_id=x\ntree=/t\nteardown=2\n", &b, &e) == 0 && b.teardown == 2,
@@ -88,8 +88,36 @@ int main(void)
 	   "a later rewrite replaces it");
 	int fd = openat(dfd, "state", O_WRONLY | O_TRUNC);
 	close(fd);
-	ok(cz_state_read(dfd, &b, &e) < 0 && b.pid == 0, "an empty state (a crash before the write) is unreadable");
+	ok(cz_state_read(dfd, &b, &e) == -EINVAL && b.pid == 0,
+	   "an empty state (a crash before the write) is malformed (-EINVAL)");
+
+	/* Malformed (-EINVAL, the fields before the fault kept) or missing
+	 * (-ENOENT): verdicts.  Anything else: an error of the moment. */
+	ok(!cz_state_gone(dfd), "a state file is not gone");
+	fd = openat(dfd, "state", O_WRONLY | O_TRUNC);
+	ok(write(fd, buf, 60) == 60, "a state cut short (RLIMIT_FSIZE, a crash)");
+	close(fd);
+	ok(cz_state_read(dfd, &b, &e) == -EINVAL && b.pid == 4242, "cut short: -EINVAL, with the pid read before the cut");
+	fd = openat(dfd, "state", O_WRONLY | O_TRUNC);
+	for (int i = 0; i < 8; i++)
+		ok(write(fd, buf, sizeof buf / 2) == (ssize_t)sizeof buf / 2, "longer than any state (%d)", i);
+	close(fd);
+	ok(cz_state_read(dfd, &b, &e) == -EINVAL, "a state too large to be one is malformed: %s", e.msg);
 	unlinkat(dfd, "state", 0);
+	ok(cz_state_gone(dfd), "no state file: gone");
+	ok(symlinkat("/etc/hostname", dfd, "state") == 0, "a symbolic link as state");
+	ok(cz_state_read(dfd, &b, &e) == -EINVAL, "is malformed, not followed: %s", e.msg);
+	ok(!cz_state_gone(dfd), "and not gone");
+	unlinkat(dfd, "state", 0);
+	ok(mkdirat(dfd, "state", 0700) == 0, "a directory as state");
+	ok(cz_state_read(dfd, &b, &e) == -EINVAL, "is malformed: %s", e.msg);
+	unlinkat(dfd, "state", AT_REMOVEDIR);
+
+	ok(cz_transient(EMFILE) && cz_transient(-ENFILE) && cz_transient(ENOMEM) && cz_transient(EAGAIN) &&
+	   cz_transient(EINTR) && cz_transient(EIO) && cz_transient(EFBIG) && cz_transient(ENOSPC),
+	   "limits, memory, signals, device errors and a full disk are errors of the moment");
+	ok(!cz_transient(ENOENT) && !cz_transient(EINVAL) && !cz_transient(EPERM) && !cz_transient(EACCES) &&
+	   !cz_transient(ECANCELED) && !cz_transient(0), "missing, malformed, refused, a failed hook are not");
 	close(dfd);
 	rmdir(dir);
 	return done_testing();
