@@ -41,12 +41,15 @@ static int split(char *line, char *w[5])
 int cz_map_parse_line(const char *text, struct cz_rule *r, struct cz_error *err)
 {
 	char line[1024], *w[5];
+	/* Up to the comment: a comment may be as long as it likes, a rule
+	 * cannot be (its fields have their own limits, well below this). */
+	size_t len = strcspn(text, "#\n");
 	int n;
 
-	if (strlen(text) >= sizeof line)
-		return cz_fail(err, EINVAL, "line too long");
-	snprintf(line, sizeof line, "%s", text);
-	line[strcspn(line, "\n")] = '\0';
+	if (len >= sizeof line)
+		return cz_fail(err, EINVAL, "line too long (a rule is at most %zu bytes)", sizeof line - 1);
+	memcpy(line, text, len);
+	line[len] = '\0';
 	n = split(line, w);
 	if (n == 0)
 		return 1;
@@ -121,16 +124,35 @@ bool cz_map_matches(const struct cz_rule *r, const struct cz_who *who)
 	return strcmp(r->who, who->user) == 0;
 }
 
+/* The next line, whole (getline: no length at which a line is split and
+ * its tail read as a line of its own).  1, 0 at the end, or -errno (a NUL
+ * byte in the line, which would hide the rest of it from the parser, is
+ * -EINVAL with its message in err). */
+static int next_line(FILE *f, char **line, size_t *size, struct cz_error *err)
+{
+	ssize_t n;
+
+	errno = 0;
+	n = getline(line, size, f);
+	if (n < 0)
+		return errno ? cz_fail(err, errno, "%m") : 0;
+	if (strlen(*line) != (size_t)n)
+		return cz_fail(err, EINVAL, "NUL byte in the line");
+	return 1;
+}
+
 /* Walk the rules matching who; fn returns nonzero to stop. */
 static int map_walk(const char *conf, const struct cz_who *who,
 		    int (*fn)(const struct cz_rule *r, void *data), void *data,
 		    struct cz_error *err)
 {
 	struct stat sb;
-	char line[1024];
+	char *line = NULL;
+	size_t size = 0;
 	struct cz_rule r;
+	struct cz_error e = { 0 };
 	FILE *f;
-	int fd, lineno = 0, ret = 0;
+	int fd, lineno = 0, ret = 0, got;
 
 	fd = open(conf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0)
@@ -150,18 +172,20 @@ static int map_walk(const char *conf, const struct cz_who *who,
 	}
 	/* A malformed line anywhere makes the whole file unusable: a typo
 	 * must not silently change who lands where. */
-	while (fgets(line, sizeof line, f)) {
-		struct cz_error e = { 0 };
+	while ((got = next_line(f, &line, &size, &e)) > 0) {
 		lineno++;
-		if (cz_map_parse_line(line, &r, &e) < 0) {
-			fclose(f);
-			return cz_fail(err, EINVAL, "%s:%d: %s", conf, lineno, e.msg);
-		}
+		if (cz_map_parse_line(line, &r, &e) < 0)
+			break;
+	}
+	if (got != 0) {
+		ret = cz_fail(err, got < 0 ? -got : EINVAL, "%s:%d: %s", conf, lineno + (got < 0), e.msg);
+		free(line);
+		fclose(f);
+		return ret;
 	}
 	rewind(f);
 	lineno = 0;
-	while (ret == 0 && fgets(line, sizeof line, f)) {
-		struct cz_error e = { 0 };
+	while (ret == 0 && (got = next_line(f, &line, &size, &e)) > 0) {
 		int p;
 		lineno++;
 		p = cz_map_parse_line(line, &r, &e);
@@ -174,6 +198,9 @@ static int map_walk(const char *conf, const struct cz_who *who,
 			ret = fn(&r, data);
 		}
 	}
+	if (ret == 0 && got < 0)
+		ret = cz_fail(err, -got, "%s:%d: %s", conf, lineno + 1, e.msg);
+	free(line);
 	fclose(f);
 	return ret < 0 ? ret : ret > 0;
 }

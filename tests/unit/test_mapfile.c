@@ -1,7 +1,9 @@
 /* The map file (SPEC 7): parsing, matching, %u, first match, trust. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,6 +67,60 @@ int main(void)
 	ok(cz_map_allows(path, &bob, "g", "bob", &r, &e) == 1, "a later rule also grants (%%u)");
 	ok(cz_map_allows(path, &bob, "g", "first", &r, &e) == 0, "another user's container is not granted");
 	ok(cz_map_allows(path, &alice, "h", "first", &r, &e) == 0, "another group is not granted");
+
+	/* Lines of any length are read whole: a long comment never ends in a
+	 * rule of its own (a 1 KiB fgets once read the tail of a 1,023-byte
+	 * comment as a rule), a long rule is refused with its line number. */
+	{
+		static const size_t lens[] = { 1023, 1024, 4096, 100000 };
+		const char *tail = " bob g smuggled";
+		size_t i;
+		for (i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+			size_t L = lens[i];
+			char *text = malloc(2 * L + 200), *p = text;
+			/* a comment of L bytes that ends in what looks like a rule */
+			*p++ = '#';
+			memset(p, 'x', L - 1 - strlen(tail));
+			p += L - 1 - strlen(tail);
+			p += sprintf(p, "%s\nbob g other\n", tail);
+			write_map(text, 0644);
+			ok(cz_map_allows(path, &bob, "g", "smuggled", &r, &e) == 0,
+			   "a %zu-byte comment ending in a rule grants nothing", L);
+			ok(cz_map_lookup(path, &bob, &r, &e) == 1 && strcmp(r.container, "other") == 0 && r.line == 2,
+			   "... and the next line is rule 2 (%s)", e.msg);
+			/* a rule padded with blanks to L bytes, then a rule */
+			p = text + sprintf(text, "bob g padded");
+			memset(p, ' ', L - (size_t)(p - text));
+			p = text + L;
+			p += sprintf(p, "\nbob g other\n");
+			write_map(text, 0644);
+			if (L < 1024)
+				ok(cz_map_lookup(path, &bob, &r, &e) == 1 && strcmp(r.container, "padded") == 0,
+				   "a %zu-byte rule is read whole (%s)", L, e.msg);
+			else
+				ok(cz_map_lookup(path, &bob, &r, &e) == -EINVAL && strstr(e.msg, ":1: line too long"),
+				   "a %zu-byte rule is refused with its line number: %s", L, e.msg);
+			/* a rule followed by a comment of L bytes, after a line */
+			p = text + sprintf(text, "# first\nbob g ruled #");
+			memset(p, 'y', L);
+			p += L;
+			p += sprintf(p, "\nbob two-fields\n");
+			write_map(text, 0644);
+			ok(cz_map_lookup(path, &bob, &r, &e) == -EINVAL && strstr(e.msg, ":3: "),
+			   "after a rule with a %zu-byte comment the count of lines is right: %s", L, e.msg);
+			write_map(text, 0644);
+			text[strlen(text) - strlen("bob two-fields\n")] = '\0';
+			write_map(text, 0644);
+			ok(cz_map_lookup(path, &bob, &r, &e) == 1 && strcmp(r.container, "ruled") == 0 && r.line == 2,
+			   "a rule with a %zu-byte comment is that rule", L);
+			free(text);
+		}
+		fd = open(path, O_WRONLY | O_TRUNC);
+		ok(fd >= 0 && write(fd, "bob g other\n# a\0bob g hidden\n", 30) == 30, "a NUL byte in a comment");
+		close(fd);
+		ok(cz_map_lookup(path, &bob, &r, &e) == -EINVAL && strstr(e.msg, ":2: NUL byte"),
+		   "is refused with its line number: %s", e.msg);
+	}
 
 	write_map("alice g c\n", 0666);
 	ok(cz_map_lookup(path, &alice, &r, &e) == -EPERM && strstr(e.msg, "ignored"), "world-writable file ignored: %s", e.msg);
