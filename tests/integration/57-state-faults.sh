@@ -1,4 +1,5 @@
 #!/bin/bash
+# timeout: 480
 # Errors of the moment at every read and write of a container's run-dir files never lose a
 # container (SPEC 6, SECURITY.md "Errors of the moment"): an LD_PRELOAD shim
 # (tests/faults/shim.c) makes the Nth open, read, write or rename of lock, state, state.new
