@@ -119,6 +119,9 @@ assert_eq "" "$bad" "every lintian override has a comment explaining it"
 for d in "${debs[@]}"; do dpkg-deb -c "$d"; done >"$T/contents"
 assert_match "$T/contents" '^-rwsr-xr-x root/root .* \./usr/bin/containerize-shell$' "the .deb has containerize-shell setuid root"
 assert_match "$T/contents" ' \./usr/bin/containerize -> containerize-shell$' "the .deb has the containerize symlink"
+assert_match "$T/contents" '^-rwxr-xr-x root/root .* \./usr/bin/autopkgtest-virt-containerize$' \
+	"the .deb has the autopkgtest server"
+assert_contains "$T/contents" "./usr/share/man/man1/autopkgtest-virt-containerize.1.gz" "... and its man page"
 assert_contains "$T/contents" "./usr/lib/$MA/security/pam_containerize.so" "the module is in the multiarch PAM directory"
 assert_eq "" "$(grep -E '/libexec/' "$T/contents")" "one program: nothing in libexec"
 czdeb=$(printf '%s\n' "${debs[@]}" | grep '/containerize_')
