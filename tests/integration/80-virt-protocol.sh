@@ -139,6 +139,7 @@ virt_start kill g base
 virt_send open
 assert_eq "ok" "${reply%% *}" "open (third server)"
 kill -KILL "$VPID"
+wait "$VPID" 2>/dev/null # reaped quietly
 i=0; while [ -n "$(live)" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 assert_eq "" "$(live)" "SIGKILL of the server ends its instance"
 
@@ -148,6 +149,7 @@ virt_send open
 assert_eq "ok" "${reply%% *}" "open (fourth server)"
 holder=$(pgrep -P "$VPID" | head -n 1)
 kill -KILL "$VPID" $holder
+wait "$VPID" 2>/dev/null
 sleep 0.5
 stale=$(live)
 diag "after SIGKILL of server and holder: ${stale:-nothing live}"
