@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "../../common/internal.h"
 
@@ -52,6 +54,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    again.pid != st.pid || strcmp(again.tree, st.tree) != 0)
 			abort();
 	}
+#elif defined(TARGET_fstab)
+	/* The group fstab: libmount reads it from a descriptor.  What parses
+	 * has a line for every entry, in order, and closed option lists. */
+	struct cz_fstab *t = NULL;
+	int fd = memfd_create("fstab", MFD_CLOEXEC);
+	if (fd >= 0 && write(fd, data, size) == (ssize_t)size && cz_fstab_parse(fd, "fuzz", &t, &err) == 0) {
+		int last = 0;
+		for (size_t i = 0; i < t->n; i++) {
+			const struct cz_fstab_entry *e = &t->e[i];
+			const char *o;
+			if (e->line <= last || !*e->source || !*e->target || !*e->fstype ||
+			    (e->kind != CZ_FSTAB_NEW && (e->source[0] != '/' || *e->fsopts)))
+				abort();
+			for (o = e->fsopts; *o; o += strlen(o) + 1)
+				;
+			last = e->line;
+		}
+	}
+	cz_fstab_free(t);
+	if (fd >= 0)
+		close(fd);
 #else
 #error "define TARGET_<name>"
 #endif

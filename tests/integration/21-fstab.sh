@@ -1,4 +1,5 @@
 #!/bin/bash
+# timeout: 480
 # The group's fstab (.container/fstab): binds (rw, ro, rbind), a tmpfs made with x-mount.mkdir,
 # an entry below /dev, targets that try to leave the tree (a symlink to a host directory, ../),
 # failures (malformed line, unknown option, unknown type, missing source: 125 naming the file

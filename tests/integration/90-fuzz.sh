@@ -1,12 +1,13 @@
 #!/bin/bash
+# timeout: 480
 # libFuzzer on every parser (map file lines, unshare-options, propagation,
-# cgroup-name and shell, names, state file) for a bounded time, when clang
+# cgroup-name and shell, names, state file, the group fstab) for a bounded time, when clang
 # is present; then every saved regression input is replayed.
 . "$(dirname "$0")/../lib/tap.sh"
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${CZ_FUZZ_SECONDS:-5}
-targets="mapfile unshare propagation names state"
+targets="mapfile unshare propagation names state fstab"
 
 if [ -n "${CZ_SKIP_SLOW:-}" ]; then
 	skip "fuzzing" "CZ_SKIP_SLOW is set (the sanitizer pass of CI)"
