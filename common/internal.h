@@ -248,7 +248,7 @@ int cz_hook_run_checked(const struct cz_hook_env *he, enum cz_hook h, const char
 int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
 	     struct cz_state *st, pid_t *command, struct cz_error *err);
 /* In the new namespaces: propagation, standard mounts, pivot_root. */
-int cz_mount_propagation(enum cz_propagation p, const char *tree, struct cz_error *err);
+int cz_mount_propagation(const struct cz_group *g, struct cz_error *err);
 int cz_reopen_group(const struct cz_group *g, struct cz_error *err);
 int cz_mount_tree(const struct cz_group *g, int groupfd, int *rootfd, struct cz_error *err);
 int cz_pivot_into(int rootfd, bool shared, struct cz_error *err);

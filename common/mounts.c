@@ -18,70 +18,89 @@
 
 #include "internal.h"
 
-static bool under(const char *path, const char *top)
+/* Step 1, before any other mount.  Where / is shared (systemd hosts, a
+ * namespace made with `unshare --propagation shared`) our copy of every
+ * mount is a peer of the host's: every later mount of ours would appear on
+ * the host, and every unmount would take the host's copy too, the detach
+ * of the old root after pivot_root first of all.  So everything becomes a
+ * slave (or private) in one recursive call: it reaches every mount of the
+ * namespace, including those covered by another (a path reaches only the
+ * top of a stack, and /dev/shm or /proc mounted twice is common).
+ *
+ * shared: the tree must stay a peer of the host's bind of it (made by
+ * cz_share_tree), so that mounts made under it here appear there.  A
+ * clone of it taken now, before / goes slave, is such a peer (with copies
+ * of whatever is mounted below it); once everything else is a slave it is
+ * mounted back on the tree: its parent propagates nothing, and the old
+ * root that pivot_root detaches holds only slaves. */
+int cz_mount_propagation(const struct cz_group *g, struct cz_error *err)
 {
-	size_t n = strlen(top);
+	unsigned long flags = g->prop == CZ_PROP_PRIVATE ? MS_PRIVATE : MS_SLAVE;
+	int groupfd = -1, peer = -1, r = 0;
 
-	return strncmp(path, top, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
-/* shared: the tree (made a shared mount on the host side beforehand)
- * stays a peer of the host's, so mounts made below it inside appear on the
- * host; every other shared mount becomes a slave, one by one. */
-struct slave_walk {
-	const char *tree;
-	struct cz_error *err;
-	bool failed;		/* err says why */
-};
-
-static int slave_one(const struct cz_mount *m, void *data)
-{
-	struct slave_walk *w = data;
-
-	if (!(m->propagation & MS_SHARED) || under(m->target, w->tree))
-		return 0;
-	if (mount(NULL, m->target, NULL, MS_SLAVE, NULL) < 0 && errno != ENOENT && errno != EINVAL) {
-		w->failed = true;
-		return cz_fail(w->err, errno, "making %s slave: %m", m->target);
+	if (g->prop == CZ_PROP_SHARED) {
+		groupfd = cz_reopen_group(g, err);
+		if (groupfd < 0)
+			return groupfd;
+		peer = open_tree(groupfd, g->container, OPEN_TREE_CLONE | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW |
+				 OPEN_TREE_CLOEXEC);
+		if (peer < 0) {
+			r = cz_fail(err, errno, "cloning %s: %m", g->tree);
+			goto out;
+		}
 	}
-	return 0;
-}
-
-static int slave_all_but(const char *tree, struct cz_error *err)
-{
-	struct slave_walk w = { tree, err, false };
-	int r = cz_mountinfo_walk(slave_one, &w);
-
-	if (r < 0 && !w.failed)
-		return cz_fail(err, -r, "reading /proc/self/mountinfo: %s", cz_mountinfo_strerror(r));
+	if (mount(NULL, "/", NULL, MS_REC | flags, NULL) < 0)
+		r = cz_fail(err, errno, "making / %s: %m", g->prop == CZ_PROP_PRIVATE ? "private" : "slave");
+	else if (peer >= 0 && move_mount(peer, "", groupfd, g->container, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		r = cz_fail(err, errno, "mounting %s back as a peer of the host's: %m", g->tree);
+out:
+	if (peer >= 0)
+		close(peer);
+	if (groupfd >= 0)
+		close(groupfd);
 	return r;
 }
 
-/* Step 1, before any other mount: where / is shared (systemd hosts) every
- * later mount of ours would otherwise propagate back to the host. */
-int cz_mount_propagation(enum cz_propagation p, const char *tree, struct cz_error *err)
-{
-	unsigned long flags = p == CZ_PROP_PRIVATE ? MS_PRIVATE : MS_SLAVE;
-
-	if (p == CZ_PROP_SHARED)
-		return slave_all_but(tree, err);
-	if (mount(NULL, "/", NULL, MS_REC | flags, NULL) < 0)
-		return cz_fail(err, errno, "making / %s: %m", p == CZ_PROP_PRIVATE ? "private" : "slave");
-	return 0;
-}
-
 /* Host side, before the namespace exists: the tree becomes a shared mount
- * of its own, whose peer in the container carries mounts back. */
+ * of its own, whose peer in the container carries mounts back.  A bind of
+ * a shared mount is a peer of it: on a host whose / is shared, a plain
+ * recursive bind of the tree would be a peer of /, its copies of the
+ * host's mounts below the tree peers of those, and the unmount of anything
+ * in it (the teardown detaches it) would propagate to the host's mounts at
+ * the same places: a mount of the host's on TREE/srv, say.  So, before the
+ * clone is attached (only then can anything propagate from it), what is
+ * below its top becomes a slave (it still gets the host's mounts) and
+ * shared anew (the container's copies are its peers), and the top a peer
+ * group of its own. */
 int cz_share_tree(const struct cz_group *g, struct cz_error *err)
 {
-	if (mount(g->tree, g->tree, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return cz_fail(err, errno, "binding %s for shared propagation: %m", g->tree);
-	if (mount(NULL, g->tree, NULL, MS_SHARED, NULL) < 0) {
-		int e = errno;
-		umount2(g->tree, MNT_DETACH);
-		return cz_fail(err, e, "making %s shared: %m", g->tree);
+	struct mount_attr slave = { .propagation = MS_SLAVE }, priv = { .propagation = MS_PRIVATE },
+			  shared = { .propagation = MS_SHARED };
+	struct stat a, b;
+	int treefd, fd = -1, r = 0;
+
+	/* Opened again: a teardown since g was read (a stale instance's,
+	 * under this lock) may have detached the mount g->treefd is on. */
+	treefd = openat(g->groupfd, g->container, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (treefd < 0 || fstat(treefd, &a) < 0 || fstat(g->treefd, &b) < 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino) {
+		r = cz_fail(err, treefd < 0 ? errno : ESTALE, "%s changed during setup", g->tree);
+		goto out;
 	}
-	return 0;
+	fd = open_tree(treefd, "", OPEN_TREE_CLONE | AT_RECURSIVE | AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
+	if (fd < 0 ||
+	    mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &slave, sizeof slave) < 0 ||
+	    mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &shared, sizeof shared) < 0 ||
+	    mount_setattr(fd, "", AT_EMPTY_PATH, &priv, sizeof priv) < 0 ||
+	    mount_setattr(fd, "", AT_EMPTY_PATH, &shared, sizeof shared) < 0 ||
+	    move_mount(fd, "", treefd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		r = cz_fail(err, errno, "binding %s for shared propagation: %m", g->tree);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (treefd >= 0)
+		close(treefd);
+	return r;
 }
 
 static int open_target(int rootfd, const struct cz_group *g, const char *name, struct cz_error *err)

@@ -121,7 +121,7 @@ static void setup_child_main(struct setup_child *c)
 		_exit(0);
 	}
 	/* 1. Propagation before any mount. */
-	if (cz_mount_propagation(g->prop, g->tree, &err) < 0)
+	if (cz_mount_propagation(g, &err) < 0)
 		goto fail;
 	/* 2. bind: in the new namespace, before anything is mounted. */
 	if (g->hook[CZ_HOOK_BIND]) {

@@ -30,6 +30,19 @@ cpu_list() {
 	done
 }
 
+# CZ_SHARED_ROOT=1: the test file runs in a new mount namespace whose / is rshared, as on
+# systemd hosts (cut off from the real host first: nothing made there propagates out), with
+# stacked mounts, as on many hosts and in containers: /dev/shm three tmpfs deep, /proc twice.
+# There mounts_snapshot keeps the mount ids. tests/integration/66-shared-root.sh and 67 run so.
+if [ -n "${CZ_SHARED_ROOT:-}" ] && [ -z "${CZ_SHARED_ROOT_IN:-}" ]; then
+	exec unshare -m --propagation private env CZ_SHARED_ROOT_IN=1 bash -c '
+		mount --make-rshared / &&
+		mount -t tmpfs cz-stack1 /dev/shm && mount -t tmpfs cz-stack2 /dev/shm &&
+		mount -t proc proc /proc || exit 1
+		printf "# shared root: / rshared, /dev/shm and /proc stacked\n"
+		exec bash "$0" "$@"' "$0" "$@"
+fi
+
 if [ -n "${CZ_NESTED:-}" ] && [ -z "${CZ_NESTED_IN:-}" ]; then
 	_cpus=$(cpu_list)
 	_mask=$(taskset -pc $$ | sed 's/.*: //')
@@ -225,9 +238,10 @@ cg2() { # the cgroup2 mount point
 # usual top directories (/tmp, /var/tmp, /run, ...: where a symlinked proc or tmp would
 # land). It leaves out the run dir's own private bind mount (made once, kept) and whatever
 # other test runs or experiments on this machine mount meanwhile elsewhere (their temp
-# dirs under /tmp, /var/tmp, /var/lib, /run/..., /mnt/...).
+# dirs under /tmp, /var/tmp, /var/lib, /run/..., /mnt/...). With CZ_SHARED_ROOT (above) the ids
+# stay in: a mount unmounted and made again does not compare equal.
 mounts_snapshot() {
-	awk -v rd="$CONTAINERIZE_RUNDIR" -v t="$T" '
+	awk -v rd="$CONTAINERIZE_RUNDIR" -v t="$T" -v ids="${CZ_SHARED_ROOT_IN:-}" '
 		function under(p, top) { return p == top || index(p, top "/") == 1 }
 		function kept(p) {
 			if (under(p, t)) return 1
@@ -237,7 +251,8 @@ mounts_snapshot() {
 				under(p, "/lib") || under(p, "/lib64") || under(p, "/root")
 		}
 		$5 == rd || !kept($5) { next }
-		{ $1 = ""; $2 = ""; sub(/^ +/, ""); print }' /proc/self/mountinfo | sort
+		!ids { $1 = ""; $2 = ""; sub(/^ +/, "") }
+		{ print }' /proc/self/mountinfo | sort
 }
 
 # assert_mounts_as SNAPSHOT_FILE DESC: the host mount table equals the saved snapshot
