@@ -225,6 +225,32 @@ bad:
 	return cz_fail(err, EINVAL, "invalid shell '%s' (one command, no arguments)", shown);
 }
 
+/* ephemeral-size: the size of a throwaway instance's tmpfs upper layer,
+ * as tmpfs(5) takes it: a number of bytes with an optional k, m, g suffix,
+ * or a percentage of RAM. */
+int cz_parse_size(const char *text, char *out, size_t outlen, struct cz_error *err)
+{
+	char w[32], shown[80];
+	int n = only_word(text, w, sizeof w, outlen);
+	size_t digits;
+
+	if (n == 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	digits = strspn(w, "0123456789");
+	if (n < 0 || digits == 0 || (w[digits] && (w[digits + 1] || !strchr("kKmMgG%", w[digits]))) ||
+	    strspn(w, "0") == digits)
+		goto bad;
+	snprintf(out, outlen, "%s", w);
+	return 0;
+bad:
+	cz_printable(n < 0 ? text : w, shown, sizeof shown);
+	shown[strcspn(shown, "\n")] = '\0';
+	return cz_fail(err, EINVAL, "invalid size '%s' (expected a number with an optional k, m, g or %% suffix)",
+		       shown);
+}
+
 /* Check a config entry's owner and mode; strict callers refuse, root
  * callers get a warning in the log. */
 static int trusted(const struct cz_config *cfg, const struct cz_group *g,
@@ -241,7 +267,8 @@ static int trusted(const struct cz_config *cfg, const struct cz_group *g,
 	return 0;
 }
 
-static const char *const conf_files[] = { "unshare-options", "propagation", "cgroup-name", "shell" };
+static const char *const conf_files[] = { "unshare-options", "propagation", "cgroup-name", "shell",
+					  "ephemeral-size" };
 #define CONF_FILES (sizeof conf_files / sizeof conf_files[0])
 #define FSTAB_BIT (1u << (CZ_HOOK_COUNT + CONF_FILES))
 
@@ -377,7 +404,8 @@ static int load_files(const struct cz_config *cfg, struct cz_group *g, int confd
 		case 0: r = cz_parse_unshare_options(buf, &g->nsflags, err); break;
 		case 1: r = cz_parse_propagation(buf, &g->prop, err); break;
 		case 2: r = cz_parse_cgroup_name(buf, g->cgroup_name, sizeof g->cgroup_name, err); break;
-		default: r = cz_parse_shell(buf, g->shell, sizeof g->shell, err); break;
+		case 3: r = cz_parse_shell(buf, g->shell, sizeof g->shell, err); break;
+		default: r = cz_parse_size(buf, g->upper_size, sizeof g->upper_size, err); break;
 		}
 		if (r < 0) {
 			char msg[sizeof err->msg];
@@ -401,13 +429,17 @@ int cz_group_load(const struct cz_config *cfg, const char *group,
 	conf_only = !container;
 	if (conf_only)
 		container = "";
-	if (!cz_name_valid(group) || (!conf_only && !cz_name_valid(container))) {
+	if (!cz_name_valid(group) || (!conf_only && !cz_name_valid(container)) ||
+	    (cfg->base && !cz_name_valid(cfg->base))) {
 		char shown[CZ_NAME_MAX * 2 + 16];
-		bool bad_group = !cz_name_valid(group);
-		cz_printable(bad_group ? group : container, shown, sizeof shown);
+		const char *bad = !cz_name_valid(group) ? group : !conf_only && !cz_name_valid(container) ? container
+												   : cfg->base;
+		cz_printable(bad, shown, sizeof shown);
 		return cz_fail(err, EINVAL, "invalid %s name '%s' (allowed: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most %d bytes)",
-			       bad_group ? "group" : "container", shown, CZ_NAME_MAX);
+			       bad == group ? "group" : bad == container ? "container" : "base", shown, CZ_NAME_MAX);
 	}
+	if (cfg->base && strcmp(cfg->base, container) == 0)
+		return cz_fail(err, EINVAL, "a throwaway instance needs a name other than its base's ('%s')", container);
 	snprintf(g->group, sizeof g->group, "%s", group);
 	snprintf(g->container, sizeof g->container, "%s", container);
 	if ((size_t)snprintf(g->tree, sizeof g->tree, "%s/%s/%s", cfg->trees, group, container) >= sizeof g->tree ||
@@ -450,7 +482,20 @@ int cz_group_load(const struct cz_config *cfg, const char *group,
 	}
 	if (conf_only)
 		goto files;
-	g->treefd = openat(g->groupfd, container, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (cfg->base) {
+		/* A throwaway instance: its own directory is made (or found
+		 * empty) at setup; the base tree must be there. */
+		snprintf(g->base, sizeof g->base, "%s", cfg->base);
+		g->treefd = openat(g->groupfd, cfg->base, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (g->treefd < 0) {
+			r = cz_fail(err, errno, "no base tree '%s' in group '%s': %s/%s: %s", cfg->base, group,
+				    g->groupdir, cfg->base,
+				    errno == ENOTDIR || errno == ELOOP ? "not a directory (symlinks are refused)" : strerror(errno));
+			goto out;
+		}
+	} else {
+		g->treefd = openat(g->groupfd, container, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	}
 	if (g->treefd < 0) {
 		r = cz_fail(err, errno, "no container '%s' in group '%s': %s: %s", container, group,
 			    g->tree, errno == ENOTDIR || errno == ELOOP ? "not a directory (symlinks are refused)" : strerror(errno));

@@ -46,6 +46,11 @@ struct cz_config {
 	 * never interrupted. */
 	bool (*interrupted)(void *data);
 	void *interrupted_data;
+	/* Non-NULL: a container that is not live is set up as a throwaway
+	 * instance whose root is an overlay of TREES/GROUP/<base> (writes go
+	 * to an upper layer that lives only as long as the instance), and a
+	 * live one is joined only if it is a throwaway instance of <base>. */
+	const char *base;
 };
 
 /* Untrusted text made printable for a message: control bytes as \xNN. */
@@ -97,9 +102,13 @@ void cz_session_forget(struct cz_session *s);
 /* The group's `shell` file ("" if none; valid until the session is freed). */
 const char *cz_session_shell(const struct cz_session *s);
 
+/* INSTANCE_PID of the container the session holds. */
+pid_t cz_session_instance(const struct cz_session *s);
+
 /* --list: calls fn once per live container. */
 struct cz_list_entry {
 	const char *group, *container, *tree, *cgroup;
+	const char *base;	/* a throwaway instance's base, else "" */
 	pid_t instance_pid;
 	int sessions;
 	long long started;	/* unix time */

@@ -77,6 +77,11 @@ struct cz_group {
 	char shell[256];
 	bool has_fstab;			/* .container/fstab exists, trusted */
 	struct cz_fstab *fstab;		/* parsed by cz_group_load_fstab */
+	/* A throwaway instance (cz_config.base): its base tree's name (treefd
+	 * is then the base's), and the size of its tmpfs upper layer from the
+	 * group's `ephemeral-size` ("" = tmpfs's default). */
+	char base[CZ_NAME_MAX + 1];
+	char upper_size[32];
 };
 
 /* Parsers: pure functions on a text buffer (unit-tested, fuzzed). */
@@ -84,6 +89,7 @@ int cz_parse_unshare_options(const char *text, int *nsflags, struct cz_error *er
 int cz_parse_propagation(const char *text, enum cz_propagation *prop, struct cz_error *err);
 int cz_parse_cgroup_name(const char *text, char *out, size_t outlen, struct cz_error *err);
 int cz_parse_shell(const char *text, char *out, size_t outlen, struct cz_error *err);
+int cz_parse_size(const char *text, char *out, size_t outlen, struct cz_error *err);
 const char *cz_propagation_name(enum cz_propagation p);
 
 /* Open TREES/GROUP, its .container and the tree and read every file;
@@ -117,6 +123,7 @@ struct cz_state {
 	char cgroup[CZ_PATH_MAX];	/* absolute instance cgroup dir */
 	char unit[256];			/* systemd hosts: the instance's scope unit */
 	int teardown;			/* 0; 1 once `stop` started; 2 once `unbind` started */
+	char base[CZ_NAME_MAX + 1];	/* a throwaway instance's base, else "" */
 };
 
 struct cz_lock;
@@ -165,6 +172,42 @@ void cz_lock_release(struct cz_lock *lk);
 /* Remove everything of the container from the run dir, the lock last. */
 void cz_rundir_remove(const struct cz_config *cfg, const char *group, struct cz_lock *lk);
 int cz_count_sessions(int reffd);
+/* Under the lock: is the state a live instance (some session holds
+ * `ref`)?  1 (with *reffd open), 0 (stale: the proof the teardown needs),
+ * -errno if we cannot tell now. */
+int cz_state_is_live(const struct cz_lock *lk, const struct cz_state *st, int *reffd,
+		     struct cz_error *err);
+/* Under the lock: tear down the stale instance st (malformed: its state
+ * is partial: no `stop`, every kind of pin); -errno if an error of the
+ * moment stopped that, and the state is left for the next run. */
+int cz_clean_stale(const struct cz_config *cfg, struct cz_lock *lk, struct cz_state *st,
+		   bool malformed, struct cz_error *err);
+
+/* ---- throwaway instances (overlay.c, throwaway.c) ---- */
+/* In the new mount namespace, before `bind`: a tmpfs on the instance's
+ * (empty) directory, the overlay of the base on top.  Returns an O_PATH
+ * descriptor of the upper's tmpfs (to tell a full upper from other
+ * failures) or -errno. */
+int cz_overlay_mount(const struct cz_group *g, int groupfd, struct cz_error *err);
+/* Does the upper layer (cz_overlay_mount's descriptor) have no space or
+ * inode left? */
+bool cz_overlay_full(int upperfd);
+/* Host side, under the instance's lock: the instance's directory (made,
+ * or adopted if it is an empty directory left by a crash), removed by
+ * cz_overlay_forget at teardown. */
+int cz_overlay_dir(const struct cz_group *g, struct cz_error *err);
+void cz_overlay_forget(const struct cz_config *cfg, const struct cz_state *st);
+/* The base's registry of its throwaway instances: RUNDIR/GROUP/BASE/
+ * throwaway/NAME, made and read under the base's lock (blk), whose holder
+ * may take an instance's lock (the only order: base, then instance). */
+int cz_throwaway_register(const struct cz_lock *blk, const char *name, struct cz_error *err);
+/* The live throwaway instances of the base, space-separated in live;
+ * stale ones are cleaned up and forgotten.  Returns their number. */
+int cz_throwaway_live(const struct cz_config *cfg, const struct cz_lock *blk, char *live,
+		      size_t len);
+/* Without any lock held: drop name from base's registry if it is not live. */
+void cz_throwaway_forget(const struct cz_config *cfg, const char *group, const char *base,
+			 const char *name);
 
 /* ---- pins (pins.c) ---- */
 /* The files the pins go onto, made beforehand (cz_pin_files), then the

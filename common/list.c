@@ -31,7 +31,7 @@ static int list_one(int gfd, const char *group, const char *name,
 	}
 	ent = (struct cz_list_entry){
 		.group = group, .container = name, .tree = st.tree, .cgroup = st.cgroup,
-		.instance_pid = st.pid, .started = st.started,
+		.base = st.base, .instance_pid = st.pid, .started = st.started,
 	};
 	reffd = openat(cfd, "ref", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (reffd >= 0) {
@@ -139,6 +139,8 @@ int cz_stop(const struct cz_config *cfg, const char *group,
 	}
 	cz_rundir_remove(cfg, group, &lk);
 	cz_lock_release(&lk);
+	if (st.base[0])
+		cz_throwaway_forget(cfg, group, st.base, container);
 	cz_log(cfg, LOG_NOTICE, "stopped %s/%s (instance %d) for %s", group, container, (int)st.pid,
 	       cfg->user ? cfg->user : "?");
 	return r;

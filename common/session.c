@@ -111,8 +111,8 @@ static int ref_held(const struct cz_lock *lk, int *reffd, struct cz_error *err)
 
 /* Is the state we found under the lock a live instance?  1 (with *reffd),
  * 0 (stale: the proof the teardown needs), -errno if we cannot tell. */
-static int state_is_live(const struct cz_lock *lk, const struct cz_state *st, int *reffd,
-			 struct cz_error *err)
+int cz_state_is_live(const struct cz_lock *lk, const struct cz_state *st, int *reffd,
+		     struct cz_error *err)
 {
 	int r;
 
@@ -130,8 +130,8 @@ static int state_is_live(const struct cz_lock *lk, const struct cz_state *st, in
 /* Tear down a stale instance (malformed: what its state says is partial:
  * no `stop`, every kind of pin).  -errno if that stopped on an error of
  * the moment: the state is then left for the next run. */
-static int clean_stale(const struct cz_config *cfg, struct cz_lock *lk, struct cz_state *st,
-		       bool malformed, struct cz_error *err)
+int cz_clean_stale(const struct cz_config *cfg, struct cz_lock *lk, struct cz_state *st,
+		   bool malformed, struct cz_error *err)
 {
 	int same_boot = malformed ? 1 : cz_same_boot(st), r;
 	struct cz_error e = { 0 };
@@ -171,28 +171,89 @@ static int open_live(struct cz_session *s, int dirfd, struct cz_error *err)
 	return 0;
 }
 
+/* A throwaway instance starts only while its base is not live: under the
+ * base's lock (blk), taken before the instance's (throwaway.c), kept
+ * until the instance is registered and its own lock taken. */
+static int lock_base(struct cz_session *s, struct cz_lock *blk, struct cz_error *err)
+{
+	struct cz_error e = { 0 };
+	struct cz_state st;
+	int r, reffd, n;
+
+	r = cz_lock_take(&s->cfg, s->g.group, s->g.base, true, blk, err);
+	if (r < 0)
+		return r;
+	r = cz_state_read(blk->dirfd, &st, &e);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return cz_fail(err, -r, "%s/%s: %s (nothing was changed)", blk->group, blk->container, e.msg);
+	r = cz_state_is_live(blk, &st, &reffd, err);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		n = cz_count_sessions(reffd);
+		close(reffd);
+		return cz_fail(err, EBUSY, "%s/%s is in use (instance %d, %d session%s): a throwaway instance of it "
+			       "cannot start until it ends", blk->group, blk->container, (int)st.pid, n,
+			       n == 1 ? "" : "s");
+	}
+	return cz_clean_stale(&s->cfg, blk, &st, false, err);
+}
+
+/* Under the lock of a container that is not live: a plain entry is
+ * refused while throwaway instances of it live; a throwaway instance is
+ * registered with its base, whose lock then goes (before the setup: its
+ * processes must not inherit it). */
+static int check_base(struct cz_session *s, struct cz_lock *lk, struct cz_lock *blk,
+		      struct cz_error *err)
+{
+	char live[256];
+	int r, n;
+
+	if (s->cfg.base) {
+		r = cz_throwaway_register(blk, lk->container, err);
+		cz_lock_release(blk);
+		return r;
+	}
+	n = cz_throwaway_live(&s->cfg, lk, live, sizeof live);
+	if (n > 0)
+		return cz_fail(err, EBUSY, "%s/%s is the base of %d live throwaway instance%s (%s): it cannot be "
+			       "entered until they end", lk->group, lk->container, n, n == 1 ? "" : "s", live);
+	return 0;
+}
+
 /* What is in the run dir decides: join a live instance, or clean up a
  * stale one and set up.  Nothing is removed without the proof of
  * staleness; a state that cannot be read now (EMFILE, ENOMEM, EIO, ...)
  * ends this run and changes nothing.
  * command: NULL, or where the setup process that became the command
- * (cz_session_start) leaves its pid. */
-static int open_locked(struct cz_session *s, struct cz_lock *lk, bool *setup, pid_t *command,
-		       struct cz_error *err)
+ * (cz_session_start) leaves its pid.  blk: the base's lock, held for a
+ * throwaway instance (cz_config.base). */
+static int open_locked(struct cz_session *s, struct cz_lock *lk, struct cz_lock *blk, bool *setup,
+		       pid_t *command, struct cz_error *err)
 {
 	struct cz_error e = { 0 };
+	const char *base = s->cfg.base;
 	int r, live;
 
 	r = cz_state_read(lk->dirfd, &s->st, &e);
 	if (r < 0 && r != -ENOENT && r != -EINVAL)
 		return cz_fail(err, -r, "%s/%s: %s (nothing was changed)", lk->group, lk->container, e.msg);
-	live = r == 0 ? state_is_live(lk, &s->st, &s->reffd, err) :
+	live = r == 0 ? cz_state_is_live(lk, &s->st, &s->reffd, err) :
 	       r == -EINVAL ? ref_held(lk, &s->reffd, err) : 0;
 	if (live < 0)
 		return live;
 	if (live && r == -EINVAL)
 		return cz_fail(err, EUCLEAN, "%s/%s: %s, but sessions hold it: not joined (containerize --stop ends it)",
 			       lk->group, lk->container, e.msg);
+	if (live && base && strcmp(s->st.base, base) != 0) {
+		if (s->st.base[0])
+			return cz_fail(err, EBUSY, "%s/%s is live as a throwaway instance of %s, not of %s",
+				       lk->group, lk->container, s->st.base, base);
+		return cz_fail(err, EBUSY, "%s/%s is live and is not a throwaway instance", lk->group,
+			       lk->container);
+	}
 	if (live) {
 		/* Join: the exclusive probe failed, take our shared hold. */
 		if (flock(s->reffd, LOCK_SH) < 0)
@@ -200,7 +261,14 @@ static int open_locked(struct cz_session *s, struct cz_lock *lk, bool *setup, pi
 		*setup = false;
 		return open_live(s, lk->dirfd, err);
 	}
-	if (r != -ENOENT && (r = clean_stale(&s->cfg, lk, &s->st, r == -EINVAL, err)) < 0)
+	if (r != -ENOENT && (r = cz_clean_stale(&s->cfg, lk, &s->st, r == -EINVAL, err)) < 0)
+		return r;
+	/* A throwaway instance's directory went with it: nothing to enter. */
+	if (r != -ENOENT && s->st.base[0] && !base)
+		return cz_fail(err, ENOENT, "no container '%s' in group '%s': it was a throwaway instance of %s, "
+			       "now ended", lk->container, lk->group, s->st.base);
+	r = check_base(s, lk, blk, err);
+	if (r < 0)
 		return r;
 	/* Our hold before the command can run: after it nothing of ours can
 	 * fail and leave a command that ran without its instance's `stop`. */
@@ -230,7 +298,7 @@ static int session_open(const struct cz_config *cfg, const char *group,
 			struct cz_error *err)
 {
 	struct cz_session *s = session_alloc();
-	struct cz_lock lk;
+	struct cz_lock lk, blk = { .dirfd = -1, .lockfd = -1 };
 	bool setup = false;
 	int r, i;
 
@@ -247,12 +315,22 @@ static int session_open(const struct cz_config *cfg, const char *group,
 		session_free(s);
 		return r;
 	}
-	r = cz_lock_take(cfg, group, container, true, &lk, err);
+	if (cfg->base && s->g.prop == CZ_PROP_SHARED)
+		r = cz_fail(err, EINVAL, "%s/propagation: a throwaway instance cannot have shared propagation",
+			    s->g.confdir);
+	else if (cfg->base)
+		r = lock_base(s, &blk, err);
+	if (r == 0)
+		r = cz_lock_take(cfg, group, container, true, &lk, err);
 	if (r < 0) {
+		cz_lock_release(&blk);
+		cz_log(cfg, LOG_WARNING | CZ_LOG_AUDIT, "refused %s for %s/%s: %s", cfg->user ? cfg->user : "?",
+		       group, container, err->msg);
 		session_free(s);
 		return r;
 	}
-	r = open_locked(s, &lk, &setup, command, err);
+	r = open_locked(s, &lk, &blk, &setup, command, err);
+	cz_lock_release(&blk);
 	if (r == CZ_SETUP_IN_CHILD) {
 		/* The setup process, now the command: hold nothing. */
 		cz_lock_release(&lk);
@@ -265,6 +343,10 @@ static int session_open(const struct cz_config *cfg, const char *group,
 	if (r < 0 && setup && cz_state_gone(lk.dirfd))
 		cz_rundir_remove(cfg, group, &lk);
 	cz_lock_release(&lk);
+	/* A throwaway instance that did not start leaves its base's registry
+	 * (and the base's run dir, if that is all it holds). */
+	if (r < 0 && cfg->base)
+		cz_throwaway_forget(cfg, group, cfg->base, container);
 	if (r == -EINTR) {
 		cz_log(cfg, LOG_NOTICE, "setup of %s/%s for %s interrupted, undone", group, container,
 		       cfg->user ? cfg->user : "?");
@@ -492,6 +574,12 @@ static int close_locked(struct cz_session *s, bool ran, struct cz_error *err)
 			cz_rundir_remove(&s->cfg, s->g.group, &lk);
 			cz_log(&s->cfg, LOG_NOTICE, "tore down %s/%s (instance %d) after the last session of %s",
 			       s->g.group, s->g.container, (int)cur.pid, s->cfg.user ? s->cfg.user : "?");
+			cz_lock_release(&lk);
+			/* Out of the base's registry: its lock comes first, never
+			 * while holding the instance's. */
+			if (cur.base[0])
+				cz_throwaway_forget(&s->cfg, s->g.group, cur.base, s->g.container);
+			return r;
 		} else {
 			r = left_for_next(s, err);
 		}
@@ -559,4 +647,9 @@ void cz_session_forget(struct cz_session *s)
 const char *cz_session_shell(const struct cz_session *s)
 {
 	return s->g.shell;
+}
+
+pid_t cz_session_instance(const struct cz_session *s)
+{
+	return s->st.pid;
 }

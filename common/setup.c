@@ -107,7 +107,7 @@ static void setup_child_main(struct setup_child *c)
 	const struct cz_group *g = c->g;
 	struct cz_hook_env he = { .g = g, .pid = c->st->pid, .cgroup = c->st->cgroup };
 	struct cz_error err = { 0 };
-	int rootfd = -1, profilefd = -1, groupfd;
+	int rootfd = -1, profilefd = -1, groupfd, upperfd = -1;
 	char path[CZ_PATH_MAX + 16], go;
 	uint64_t id;
 
@@ -123,6 +123,16 @@ static void setup_child_main(struct setup_child *c)
 	/* 1. Propagation before any mount. */
 	if (cz_mount_propagation(g, &err) < 0)
 		goto fail;
+	/* A throwaway instance: its overlay root, there for `bind` too. */
+	if (g->base[0]) {
+		groupfd = cz_reopen_group(g, &err);
+		if (groupfd < 0)
+			goto fail;
+		upperfd = cz_overlay_mount(g, groupfd, &err);
+		close(groupfd);
+		if (upperfd < 0)
+			goto fail;
+	}
 	/* 2. bind: in the new namespace, before anything is mounted. */
 	if (g->hook[CZ_HOOK_BIND]) {
 		char *argv[] = { path, cz_unconst(g->tree), cz_unconst(g->group), cz_unconst(g->container), NULL };
@@ -156,6 +166,8 @@ static void setup_child_main(struct setup_child *c)
 	/* 5. profile, chrooted. */
 	if (profilefd >= 0 && cz_run_profile(&he, profilefd, &err) < 0)
 		goto fail;
+	if (upperfd >= 0)
+		close(upperfd);
 	send_msg(c->to_parent, MSG_READY, NULL);
 	/* Stay until the namespaces are pinned (or the session died). */
 	if (cz_read_all(c->from_parent, &go, 1) != 1)
@@ -172,6 +184,12 @@ static void setup_child_main(struct setup_child *c)
 		close(groupfd);
 	return;
 fail:
+	if (cz_overlay_full(upperfd)) {
+		char msg[sizeof err.msg];
+		snprintf(msg, sizeof msg, "%s", err.msg);
+		cz_fail(&err, ENOSPC, "%s (the upper layer of the throwaway instance is full: see ephemeral-size "
+			"in containerize.conf(5))", msg);
+	}
 	send_msg(c->to_parent, MSG_ERROR, &err);
 	_exit(1);
 }
@@ -217,6 +235,7 @@ static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lo
 	st->nsflags = g->nsflags;
 	st->prop = g->prop;
 	snprintf(st->tree, sizeof st->tree, "%s", g->tree);
+	snprintf(st->base, sizeof st->base, "%s", g->base);
 	/* State on a tmpfs cannot outlive the boot; elsewhere it records
 	 * which boot it belongs to (an empty boot id means this one). */
 	if (!cz_rundir_volatile(lk->dirfd) && cz_boot_id(st->boot_id, sizeof st->boot_id) < 0)
@@ -232,13 +251,19 @@ static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lo
 		r = *statefd = cz_state_create(lk, st, err);
 	if (r < 0)
 		return r;
-	if (st->unit[0]) {
+	r = 0;
+	/* A throwaway instance's directory: recorded by the state (base=)
+	 * before it exists, so a crash from here on leaves it to be removed;
+	 * one that is not ours stays. */
+	if (g->base[0] && (r = cz_overlay_dir(g, err)) < 0)
+		st->base[0] = '\0';
+	if (r == 0 && st->unit[0]) {
 		char desc[2 * CZ_NAME_MAX + 64];
 		snprintf(desc, sizeof desc, "containerize %s/%s (instance %d)", g->group, g->container, (int)st->pid);
 		r = cz_cgroup_scope(st->unit, slice, desc, st->cgroup, sizeof st->cgroup, holder, err);
 		if (r == 0)
 			r = cz_state_rewrite(*statefd, lk, st, err);
-	} else {
+	} else if (r == 0) {
 		r = cz_cgroup_create(st->cgroup, err);
 	}
 	if (r == 0 && g->prop == CZ_PROP_SHARED)

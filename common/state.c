@@ -54,10 +54,10 @@ int cz_state_format(const struct cz_state *st, char *buf, size_t len)
 {
 	int n = snprintf(buf, len,
 			 STATE_HEAD "%d\npid=%d\nboot_id=%s\nstarted=%lld\n"
-			 "nsflags=%d\npropagation=%s\ntree=%s\ncgroup=%s\nunit=%s\nteardown=%d\n",
+			 "nsflags=%d\npropagation=%s\ntree=%s\ncgroup=%s\nunit=%s\nteardown=%d\n%s%s%s",
 			 st->complete ? 1 : 0, (int)st->pid, st->boot_id, st->started,
 			 st->nsflags, cz_propagation_name(st->prop), st->tree, st->cgroup, st->unit,
-			 st->teardown);
+			 st->teardown, st->base[0] ? "base=" : "", st->base, st->base[0] ? "\n" : "");
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
 }
 
@@ -115,6 +115,11 @@ static int set_field(struct cz_state *st, const char *k, const char *v, unsigned
 		if (parse_long(v, 0, 2, &x) < 0)
 			return -EINVAL;
 		st->teardown = (int)x;
+	} else if (strcmp(k, "base") == 0) {
+		/* A throwaway instance's base: its tree is an overlay of it. */
+		if (v[0] && !cz_name_valid(v))
+			return -EINVAL;
+		strcpy(st->base, v);
 	} else if (strcmp(k, "cgroup") == 0) {
 		if (strlen(v) >= sizeof st->cgroup || (v[0] && v[0] != '/'))
 			return -EINVAL;

@@ -126,7 +126,11 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 	/* The session's own reading of the group (not copied: its
 	 * descriptors are not ours to close), or a fresh one. */
 	if (!known) {
-		loaded = load_group(cfg, lk, &r, err);
+		/* A throwaway instance is read as one: its directory may be
+		 * gone already. */
+		struct cz_config c = *cfg;
+		c.base = st.base[0] ? st.base : NULL;
+		loaded = load_group(&c, lk, &r, err);
 		if (r < 0)
 			return r;
 		g = loaded;
@@ -162,6 +166,8 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 		r = a;
 		goto out;
 	}
+	/* A throwaway instance's directory, once nothing is mounted on it. */
+	cz_overlay_forget(cfg, &st);
 	unlinkat(lk->dirfd, "state", 0);
 	unlinkat(lk->dirfd, "ref", 0);
 	unlinkat(lk->dirfd, CZ_BIND_MARKER, 0);

@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <syslog.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,6 +12,8 @@
 
 static const char usage[] =
 	"Usage: containerize [OPTIONS] GROUP CONTAINER [COMMAND [ARG...]]\n"
+	"       containerize [OPTIONS] --ephemeral BASE GROUP NAME [COMMAND [ARG...]]\n"
+	"       containerize [OPTIONS] --hold [--ephemeral BASE] GROUP CONTAINER\n"
 	"       containerize --list [--all]\n"
 	"       containerize --info GROUP [CONTAINER]\n"
 	"       containerize --stop GROUP CONTAINER\n"
@@ -30,12 +33,18 @@ static const char usage[] =
 	"                  run COMMAND in DIR inside (default: the current directory\n"
 	"                  where it exists inside, else /)\n"
 	"  -u, --user=USER run COMMAND as USER of the host's user database (root only)\n"
+	"  --ephemeral BASE  set GROUP/NAME up (if not live) as a throwaway instance:\n"
+	"                  an overlay of GROUP/BASE whose writes end with it (root only)\n"
+	"  --hold          run nothing: print \"ready GROUP/CONTAINER INSTANCE_PID\" and\n"
+	"                  hold the session until stdin ends or SIGTERM/SIGHUP\n"
+	"  --error-exit=N  exit N (1-255) instead of 125 when containerize itself fails\n"
 	"  -h, --help      show this help\n"
 	"  -V, --version   show the version\n"
 	"  --              end of options\n"
 	"\n"
-	"Exit status: COMMAND's; 128+N if it was killed by signal N; 125 if\n"
-	"containerize failed; 126 if COMMAND is not executable; 127 if not found.\n"
+	"Exit status: COMMAND's; 128+N if it was killed by signal N; 125 (or\n"
+	"--error-exit's N) if containerize failed; 126 if COMMAND is not\n"
+	"executable; 127 if not found.\n"
 	"\n"
 	"Trees: " CZ_TREES "  run dir: " CZ_RUNDIR "  map file: " CZ_CONF "\n"
 	"See containerize(1) and containerize.conf(5).\n";
@@ -45,6 +54,8 @@ struct options {
 	const char *dir;	/* -d DIR */
 	const char *user;	/* -u USER */
 	bool all;		/* --list --all, -l */
+	const char *error_exit;	/* --error-exit=N */
+	bool hold;		/* --hold */
 };
 
 /* The caller's directory, as getcwd gives it. */
@@ -59,8 +70,8 @@ static int print_entry(const struct cz_list_entry *e, void *data)
 	(void)data;
 	if (!localtime_r(&t, &tm) || !strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm))
 		snprintf(when, sizeof when, "?");
-	printf("%-16s %-16s %8d %8d  %s  %s\n", e->group, e->container, e->sessions,
-	       (int)e->instance_pid, when, e->cgroup);
+	printf("%-16s %-16s %8d %-16s %8d  %s  %s\n", e->group, e->container, e->sessions,
+	       e->base && e->base[0] ? e->base : "-", (int)e->instance_pid, when, e->cgroup);
 	return 0;
 }
 
@@ -68,7 +79,8 @@ static int do_list(struct cz_frontend *fe)
 {
 	struct cz_error err = { 0 };
 
-	printf("%-16s %-16s %8s %8s  %-19s  %s\n", "GROUP", "CONTAINER", "SESSIONS", "PID", "STARTED", "CGROUP");
+	printf("%-16s %-16s %8s %-16s %8s  %-19s  %s\n", "GROUP", "CONTAINER", "SESSIONS", "BASE", "PID", "STARTED",
+	       "CGROUP");
 	if (cz_list(&fe->cfg, print_entry, NULL, &err) < 0) {
 		cz_errx("%s", err.msg);
 		return CZ_EXIT_FAIL;
@@ -186,7 +198,7 @@ static int do_run(struct cz_frontend *fe, const struct options *o, const char *g
 		cmd.as = &id;
 		cmd.shell = rule.shell;	/* the rule's SHELL, if no COMMAND */
 	}
-	r = cz_enter_and_run(fe, group, container, &cmd);
+	r = o->hold ? cz_hold(fe, group, container) : cz_enter_and_run(fe, group, container, &cmd);
 	cz_identity_free(&id);
 	return r;
 }
@@ -217,15 +229,27 @@ static int value_option(int argc, char **argv, int *i, const char *s, const char
 	return 1;
 }
 
-int cz_cli_main(int argc, char **argv)
+/* --error-exit=N: 1 to 255, else -1 after the message. */
+static int error_exit(const char *v)
 {
-	struct cz_frontend fe;
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < 1 || n > 255) {
+		cz_errx("--error-exit needs a status from 1 to 255 (try --help)");
+		return -1;
+	}
+	return (int)n;
+}
+
+static int cli(struct cz_frontend *fe, int argc, char **argv)
+{
 	struct options o = { 0 };
 	enum { RUN, LIST, STOP, INFO } mode = RUN;
 	int i, r;
 
-	if (cz_frontend_init(&fe, "containerize") < 0)
-		return CZ_EXIT_FAIL;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0) {
@@ -248,10 +272,19 @@ int cz_cli_main(int argc, char **argv)
 			mode = INFO;
 		} else if (strcmp(a, "--stop") == 0) {
 			mode = STOP;
+		} else if (strcmp(a, "--hold") == 0) {
+			o.hold = true;
 		} else if ((r = value_option(argc, argv, &i, "-d", "--directory", &o.dir)) != 0 ||
-			   (r = value_option(argc, argv, &i, "-u", "--user", &o.user)) != 0) {
+			   (r = value_option(argc, argv, &i, "-u", "--user", &o.user)) != 0 ||
+			   (r = value_option(argc, argv, &i, "--ephemeral", "--ephemeral", &fe->cfg.base)) != 0 ||
+			   (r = value_option(argc, argv, &i, "--error-exit", "--error-exit", &o.error_exit)) != 0) {
 			if (r < 0)
 				return CZ_EXIT_FAIL;
+			if (o.error_exit && (fe->fail_status = error_exit(o.error_exit)) < 0) {
+				fe->fail_status = CZ_EXIT_FAIL;
+				return CZ_EXIT_FAIL;
+			}
+			o.error_exit = NULL;
 		} else {
 			cz_errx("unknown option '%.64s' (try --help)", a);
 			return CZ_EXIT_FAIL;
@@ -265,16 +298,29 @@ int cz_cli_main(int argc, char **argv)
 		cz_errx("--all goes with --list (try --help)");
 		return CZ_EXIT_FAIL;
 	}
-	if (!fe.privileged_caller && (mode == STOP || (mode == LIST && !o.all))) {
+	if (!fe->privileged_caller && (mode == STOP || (mode == LIST && !o.all))) {
 		cz_errx("permission denied: --list and --stop are for root");
 		return CZ_EXIT_FAIL;
 	}
-	if (!fe.privileged_caller && o.user) {
+	if (!fe->privileged_caller && o.user) {
 		cz_errx("permission denied: -u is for root (commands run as you)");
+		return CZ_EXIT_FAIL;
+	}
+	/* A mapped user gets the containers a rule names, not new trees. */
+	if (!fe->privileged_caller && fe->cfg.base) {
+		cz_errx("permission denied: --ephemeral is for root");
 		return CZ_EXIT_FAIL;
 	}
 	if (mode != RUN && (o.user || o.dir)) {
 		cz_errx("%s goes with a command, not with --list, --info or --stop (try --help)", o.user ? "-u" : "-d");
+		return CZ_EXIT_FAIL;
+	}
+	if (mode != RUN && (o.hold || fe->cfg.base)) {
+		cz_errx("--hold and --ephemeral go with GROUP and CONTAINER only (try --help)");
+		return CZ_EXIT_FAIL;
+	}
+	if (o.hold && (o.user || o.dir)) {
+		cz_errx("--hold runs no COMMAND: %s does not go with it (try --help)", o.user ? "-u" : "-d");
 		return CZ_EXIT_FAIL;
 	}
 	switch (mode) {
@@ -283,19 +329,19 @@ int cz_cli_main(int argc, char **argv)
 			cz_errx("--list takes no arguments (try --help)");
 			return CZ_EXIT_FAIL;
 		}
-		return o.all ? do_look(&fe, NULL, NULL) : do_list(&fe);
+		return o.all ? do_look(fe, NULL, NULL) : do_list(fe);
 	case INFO:
 		if (argc - i < 1 || argc - i > 2) {
 			cz_errx("--info needs GROUP and may take CONTAINER (try --help)");
 			return CZ_EXIT_FAIL;
 		}
-		return do_look(&fe, argv[i], argc - i == 2 ? argv[i + 1] : NULL);
+		return do_look(fe, argv[i], argc - i == 2 ? argv[i + 1] : NULL);
 	case STOP:
 		if (argc - i != 2) {
 			cz_errx("--stop needs GROUP and CONTAINER (try --help)");
 			return CZ_EXIT_FAIL;
 		}
-		return do_stop(&fe, argv[i], argv[i + 1]);
+		return do_stop(fe, argv[i], argv[i + 1]);
 	case RUN:
 		break;
 	}
@@ -303,7 +349,26 @@ int cz_cli_main(int argc, char **argv)
 		cz_errx("missing %s (try --help)", argc - i == 0 ? "GROUP and CONTAINER" : "CONTAINER");
 		return CZ_EXIT_FAIL;
 	}
-	i = do_run(&fe, &o, argv[i], argv[i + 1], argv + i + 2);
+	if (o.hold && argc - i > 2) {
+		cz_errx("--hold runs no COMMAND (try --help)");
+		return CZ_EXIT_FAIL;
+	}
+	return do_run(fe, &o, argv[i], argv[i + 1], argv + i + 2);
+}
+
+int cz_cli_main(int argc, char **argv)
+{
+	struct cz_frontend fe;
+	int r;
+
+	if (cz_frontend_init(&fe, "containerize") < 0)
+		return CZ_EXIT_FAIL;
+	r = cli(&fe, argc, argv);
+	/* Our own failures as --error-exit asks; the command's status (and
+	 * its child's failure to get there, which exits fail_status) passes
+	 * as it is. */
+	if (r == CZ_EXIT_FAIL && !fe.command_status)
+		r = fe.fail_status;
 	cz_frontend_free(&fe);
-	return i;
+	return r;
 }

@@ -79,6 +79,7 @@ int cz_frontend_init(struct cz_frontend *fe, const char *ident)
 	prog = ident;
 	memset(fe, 0, sizeof *fe);
 	cz_syslog_open(ident);
+	fe->fail_status = CZ_EXIT_FAIL;
 	fe->caller_uid = getuid();
 	fe->caller_env = environ;
 	/* Overrides only for a caller who is root anyway: never through the

@@ -32,6 +32,9 @@ struct cz_frontend {
 	uid_t caller_uid;		/* who ran us */
 	char **caller_env;		/* their environment (for the allow-list) */
 	char user[64];
+	int fail_status;		/* containerize's own failures: CZ_EXIT_FAIL,
+					   or --error-exit=N */
+	bool command_status;		/* cz_enter_and_run returned the command's */
 };
 /* Paths, identity, log.  Through the setuid bit it also becomes root for
  * good (hooks must not run with the caller's real uid: dash and bash drop
@@ -67,6 +70,11 @@ int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *cont
 int cz_list_all(struct cz_frontend *fe, const struct cz_identity *id);
 int cz_info(struct cz_frontend *fe, const struct cz_identity *id, const char *group,
 	    const char *container);
+
+/* --hold: open a session in GROUP/CONTAINER, print "ready GROUP/CONTAINER
+ * INSTANCE_PID" on stdout, hold it without running anything until stdin
+ * ends or SIGTERM, SIGHUP, SIGINT or SIGQUIT comes, then close it. */
+int cz_hold(struct cz_frontend *fe, const char *group, const char *container);
 
 static inline char *cz_unconst_arg(const char *s)
 {

@@ -15,7 +15,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -134,7 +136,8 @@ static int mark_env(const char *group, const char *container)
 }
 
 static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, const char *group,
-						 const char *container, const char *group_shell, int errfd)
+						 const char *container, const char *group_shell, int errfd,
+						 int fail_status)
 {
 	bool argv_given = cmd->argv && cmd->argv[0];
 	/* The shell runs, or names SHELL for a user; root's COMMAND needs
@@ -151,10 +154,10 @@ static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, c
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	snprintf(where, sizeof where, "%s/%s", group, container);
 	if (become(cmd, shell, &envp) < 0)
-		_exit(CZ_EXIT_FAIL);
+		_exit(fail_status);
 	environ = envp;		/* execvp searches the new PATH */
 	if (mark_env(group, container) < 0 || enter_dir(cmd, where) < 0)
-		_exit(CZ_EXIT_FAIL);
+		_exit(fail_status);
 	/* Descriptors the caller gave us beyond 0-2 do not pass (as sudo's
 	 * closefrom); ours are all O_CLOEXEC. */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -256,7 +259,7 @@ int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *cont
 	/* exec's errno comes back through it (126/127 and the message). */
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		cz_errx("pipe: %s", strerror(errno));
-		return CZ_EXIT_FAIL;
+		return fe->fail_status;
 	}
 	/* A signal held back during the setup keeps the command from ever
 	 * running: the library asks at the last moment before letting it go,
@@ -267,10 +270,10 @@ int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *cont
 	if (pid == 0) {
 		if (err.code) {
 			cz_errx("%s", err.msg);
-			_exit(CZ_EXIT_FAIL);
+			_exit(fe->fail_status);
 		}
 		close(pipefd[0]);
-		child_exec(cmd, group, container, cz_session_shell(s), pipefd[1]);
+		child_exec(cmd, group, container, cz_session_shell(s), pipefd[1], fe->fail_status);
 	}
 	close(pipefd[1]);
 	if (pid < 0) {
@@ -278,9 +281,89 @@ int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *cont
 		sig = held_signal(&held);
 		if (pid != -EINTR || !sig)
 			cz_errx("%s", err.msg);
-		return sig ? 128 + sig : CZ_EXIT_FAIL;
+		return sig ? 128 + sig : fe->fail_status;
 	}
 	ret = wait_command(s, pid, pipefd[0], what, &held);
+	fe->command_status = true;
 	sig = held_signal(&held);
+	return sig ? 128 + sig : ret;
+}
+
+/* --hold: until stdin ends or one of the ending signals comes (blocked,
+ * read from a signalfd).  Whatever stdin carries is read and dropped. */
+static int hold_until_released(const sigset_t *ending)
+{
+	struct pollfd pfd[2];
+	struct signalfd_siginfo si;
+	char buf[4096];
+	ssize_t n;
+
+	pfd[0] = (struct pollfd){ .fd = 0, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = signalfd(-1, ending, SFD_CLOEXEC), .events = POLLIN };
+	if (pfd[1].fd < 0)
+		return -errno;
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[1].revents & POLLIN) {
+			n = read(pfd[1].fd, &si, sizeof si);
+			if (n == (ssize_t)sizeof si)
+				break;
+		}
+		if (pfd[0].revents & (POLLNVAL | POLLERR))
+			break;
+		if (pfd[0].revents & (POLLIN | POLLHUP)) {
+			n = read(0, buf, sizeof buf);
+			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+				break;
+		}
+	}
+	close(pfd[1].fd);
+	return 0;
+}
+
+int cz_hold(struct cz_frontend *fe, const char *group, const char *container)
+{
+	struct cz_error err = { 0 };
+	struct cz_session *s;
+	sigset_t held;
+	size_t i;
+	int sig, ret = 0;
+
+	sigemptyset(&held);
+	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaddset(&held, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &held, NULL);
+	/* A reader that went away gets EPIPE, not the end of us: the
+	 * session must still be closed. */
+	signal(SIGPIPE, SIG_IGN);
+	if (cz_session_open(&fe->cfg, group, container, &s, &err) < 0) {
+		sig = held_signal(&held);
+		cz_errx("%s", err.msg);
+		return sig ? 128 + sig : fe->fail_status;
+	}
+	/* Asked to end during the setup: never ready. */
+	sig = held_signal(&held);
+	if (!sig) {
+		if (printf("ready %s/%s %d\n", group, container, (int)cz_session_instance(s)) < 0 ||
+		    fflush(stdout) != 0) {
+			cz_errx("writing the ready line: %s", strerror(errno));
+			ret = fe->fail_status;
+		} else {
+			sigdelset(&held, SIGUSR1);
+			sigdelset(&held, SIGUSR2);
+			if (hold_until_released(&held) < 0) {
+				cz_errx("signalfd: %s", strerror(errno));
+				ret = fe->fail_status;
+			}
+		}
+	}
+	if (cz_session_close(s, &err) < 0) {
+		cz_errx("%s", err.msg);
+		ret = fe->fail_status;
+	}
 	return sig ? 128 + sig : ret;
 }

@@ -65,8 +65,8 @@ ln -s "$T/outside/secret" "$CONTAINERIZE_TREES/g/c-link"
 # --- containerize: options
 assert_comp "--list" "--l completes to --list" containerize --l
 assert_comp "--stop" "--s completes to --stop" containerize --s
-assert_comp "-- --all --directory= --help --info --list --stop --user= --version" "-- offers the long options" containerize --
-assert_comp "-- --all --directory= --help --info --list --stop --user= --version -V -d -h -l -u" "- offers every option" containerize -
+assert_comp "-- --all --directory= --ephemeral --error-exit= --help --hold --info --list --stop --user= --version" "-- offers the long options" containerize --
+assert_comp "-- --all --directory= --ephemeral --error-exit= --help --hold --info --list --stop --user= --version -V -d -h -l -u" "- offers every option" containerize -
 assert_comp "--all" "--list -: --all" containerize --list -
 assert_comp "" "nothing after --list --all" containerize --list --all ''
 assert_comp "" "nothing after -l" containerize -l ''
@@ -83,6 +83,13 @@ assert_comp "/etc" "--directory=DIR: directories" containerize --directory=/et
 assert_comp "g other" "GROUP after -d DIR -u USER" containerize -d /etc -u root ''
 assert_comp "c c2" "CONTAINER after --directory=DIR --user USER GROUP" containerize --directory=/etc --user root g ''
 assert_comp "" "no option after -d DIR GROUP" containerize -d /etc g --l
+assert_comp "--ephemeral" "--ep completes to --ephemeral" containerize --ep
+assert_comp "" "nothing for BASE after --ephemeral" containerize --ephemeral ''
+assert_comp "g other" "GROUP after --ephemeral BASE" containerize --ephemeral b ''
+assert_comp "c c2" "CONTAINER after --hold --ephemeral BASE GROUP" containerize --hold --ephemeral b g ''
+assert_comp "254 255" "--error-exit N offers 254 and 255" containerize --error-exit ''
+assert_comp "254 255" "--error-exit=N offers 254 and 255" containerize --error-exit=
+assert_comp "g other" "GROUP after --error-exit N" containerize --error-exit 255 ''
 assert_comp "" "nothing after --list" containerize --list ''
 assert_comp "" "nothing after --help" containerize --help ''
 assert_comp "" "no option after GROUP" containerize g --l

@@ -54,5 +54,15 @@ int main(void)
 	ok(cz_parse_shell("", buf, sizeof buf, &e) == 0 && buf[0] == '\0', "no shell");
 	ok(cz_parse_shell("/bin/zsh\n", buf, sizeof buf, &e) == 0 && strcmp(buf, "/bin/zsh") == 0, "shell path");
 	ok(cz_parse_shell("bash -l", buf, sizeof buf, &e) == -EINVAL, "shell with arguments refused");
+
+	ok(cz_parse_size("", buf, sizeof buf, &e) == 0 && buf[0] == '\0', "no ephemeral-size");
+	ok(cz_parse_size("8g\n", buf, sizeof buf, &e) == 0 && strcmp(buf, "8g") == 0, "size 8g");
+	ok(cz_parse_size("  25%", buf, sizeof buf, &e) == 0 && strcmp(buf, "25%") == 0, "size 25%%");
+	ok(cz_parse_size("1048576", buf, sizeof buf, &e) == 0 && strcmp(buf, "1048576") == 0, "size in bytes");
+	ok(cz_parse_size("12q", buf, sizeof buf, &e) == -EINVAL && strstr(e.msg, "'12q'"), "size 12q refused");
+	ok(cz_parse_size("0", buf, sizeof buf, &e) == -EINVAL, "size 0 refused (tmpfs: unlimited)");
+	ok(cz_parse_size("1gg", buf, sizeof buf, &e) == -EINVAL, "size 1gg refused");
+	ok(cz_parse_size("1g 2g", buf, sizeof buf, &e) == -EINVAL, "two sizes refused");
+	ok(cz_parse_size("-1", buf, sizeof buf, &e) == -EINVAL, "negative size refused");
 	return done_testing();
 }

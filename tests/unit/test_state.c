@@ -41,6 +41,14 @@ int main(void)
 	ok(cz_state_parse("version=1\ncomplete=1\npid=1\nboot_id=x\ntree=/t\nunit=containerize-a b.scope\n", &b, &e) < 0,
 	   "a unit name with a space refused");
 	a.unit[0] = '\0';
+	is_str(b.base, "", "a plain container has no base");
+	ok(strstr(buf, "base=") == NULL, "a plain container's state has no base line");
+	snprintf(a.base, sizeof a.base, "bookworm");
+	ok(cz_state_format(&a, buf, sizeof buf) > 0 && cz_state_parse(buf, &b, &e) == 0, "a throwaway instance's state");
+	is_str(b.base, "bookworm", "its base survives");
+	a.base[0] = '\0';
+	ok(cz_state_parse("version=1\ncomplete=1\npid=3\nboot_id=x\ntree=/t\nbase=../x\n", &b, &e) < 0,
+	   "an invalid base name refused");
 
 	ok(cz_state_parse("", &b, &e) < 0, "empty state refused");
 	ok(cz_state_parse("version=1\ncomplete=1\npid=12\n", &b, &e) < 0, "missing fields refused");
