@@ -54,8 +54,8 @@ assert_eq "" "$err" "--list --all: nothing on stderr"
 run cz -l
 assert_eq "0:$exp_all" "$status:$(norm <<<"$out")" "-l is --list --all"
 run cz --list
-assert_match "$(head -n 1 <<<"$out")" '^GROUP +CONTAINER +SESSIONS +PID +STARTED +CGROUP$' "--list keeps its header"
-assert_match "$out" "^g +c +1 +[0-9]+ " "--list keeps its lines: GROUP CONTAINER SESSIONS PID ..."
+assert_match "$(head -n 1 <<<"$out")" '^GROUP +CONTAINER +SESSIONS +BASE +PID +STARTED +CGROUP$' "--list keeps its header (BASE: a throwaway instance's base)"
+assert_match "$out" "^g +c +1 +- +[0-9]+ " "--list keeps its lines: GROUP CONTAINER SESSIONS BASE PID ..."
 assert_eq 2 "$(wc -l <<<"$out")" "--list shows live containers only"
 
 # --- a mapped user sees only what the map file grants
