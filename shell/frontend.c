@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -23,6 +24,28 @@ void cz_errx(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/* With no /dev/log (no syslog daemon: a minimal VM or container) glibc's
+ * syslog still formats each message, reads /etc/localtime and tries a
+ * socket: one lstat instead (README.org has the figures).  Checked per
+ * message, so a daemon started later gets the next one. */
+void cz_vsyslog(int priority, const char *fmt, va_list ap)
+{
+	struct stat sb;
+
+	if (lstat("/dev/log", &sb) < 0 && errno == ENOENT)
+		return;
+	vsyslog(priority & LOG_PRIMASK, fmt, ap);
+}
+
+void cz_syslog(int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cz_vsyslog(priority, fmt, ap);
+	va_end(ap);
 }
 
 /* Everything goes to syslog (authpriv); warnings and errors that the
@@ -78,8 +101,12 @@ int cz_frontend_init(struct cz_frontend *fe, const char *ident)
 
 	prog = ident;
 	memset(fe, 0, sizeof *fe);
-	cz_syslog_open(ident);
 	fe->fail_status = CZ_EXIT_FAIL;
+	/* syslog(3), facility authpriv.  A fixed ident, never argv[0]: glibc
+	 * formats no name the caller chose (CVE-2023-6246).  Connected at the
+	 * first message, on a datagram socket or else a stream one; with no
+	 * /dev/log the message is dropped. */
+	openlog(ident, LOG_PID, LOG_AUTHPRIV);
 	fe->caller_uid = getuid();
 	fe->caller_env = environ;
 	/* Overrides only for a caller who is root anyway: never through the

@@ -17,9 +17,8 @@ enum {
 int cz_cli_main(int argc, char **argv);
 int cz_login_main(int argc, char **argv);
 
-/* Messages to syslog, facility authpriv (syslog.c): the identity to use,
- * then priority (LOG_ERR, ...) and a format. */
-void cz_syslog_open(const char *ident);
+/* syslog(3) (opened by cz_frontend_init: facility authpriv), skipped
+ * when there is no /dev/log. */
 void cz_syslog(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cz_vsyslog(int priority, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
