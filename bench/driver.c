@@ -22,9 +22,13 @@
  * (appended; default /dev/null).
  *
  * Output, one line per command (times in ms):
- *   LABEL RUNS MEDIAN P10 P90 MIN FAILS FIRST_FAILURE
+ *   LABEL RUNS MEDIAN P10 P90 MIN FAILS FIRST_FAILURE CPU_MEDIAN
  * FIRST_FAILURE is the wait status of the first failed run ("exit:N" or
  * "signal:N", "-" if none).  A failed run is not counted in the times.
+ * CPU_MEDIAN is the median CPU time (user + system, from wait4: the
+ * command's and its reaped descendants') of a run; "-" with -H.  On a busy
+ * machine wall times mostly measure waiting for a CPU; CPU times much less
+ * so, and their ratios say what each command itself costs.
  * Exit status 0, or 2 on a usage or system error. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +50,7 @@ struct cmd {
 	char **argv;
 	int runs;		/* rounds it takes part in */
 	double *t;		/* ms of each successful run */
+	double *cpu;		/* CPU ms of each successful run */
 	int n, fails;
 	char first_fail[32];
 };
@@ -91,23 +97,28 @@ static pid_t spawn(char **argv, int in, int out)
 	return pid;
 }
 
-static int reap(pid_t pid)
+/* Adds the CPU time of pid's run (and of its reaped descendants) to *cpu. */
+static int reap(pid_t pid, double *cpu)
 {
+	struct rusage ru;
 	int status;
 
-	while (waitpid(pid, &status, 0) < 0)
+	while (wait4(pid, &status, 0, &ru) < 0)
 		if (errno != EINTR)
-			die("waitpid");
+			die("wait4");
+	*cpu += (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+		(double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 	return status;
 }
 
 /* One timed run; returns the worst wait status of it. */
-static int run_once(struct cmd *c, double *ms)
+static int run_once(struct cmd *c, double *ms, double *cpu)
 {
 	static pid_t pids[4096];
 	int i, status, worst = 0;
 	double t0;
 
+	*cpu = 0;
 	if (held) {
 		int pin[2], pout[2];
 		char ch;
@@ -124,7 +135,7 @@ static int run_once(struct cmd *c, double *ms)
 			;
 		t0 = now_ms();
 		close(pin[1]);
-		status = reap(pid);
+		status = reap(pid, cpu);
 		*ms = now_ms() - t0;
 		close(pout[0]);
 		return n == 1 ? status : (status ? status : 0x7f00);	/* never ready */
@@ -133,7 +144,7 @@ static int run_once(struct cmd *c, double *ms)
 	for (i = 0; i < batch; i++)
 		pids[i] = spawn(c->argv, -1, -1);
 	for (i = 0; i < batch; i++) {
-		status = reap(pids[i]);
+		status = reap(pids[i], cpu);
 		if (status && !worst)
 			worst = status;
 	}
@@ -218,26 +229,28 @@ int main(int argc, char **argv)
 		if (!c->argv[0])
 			usage();
 		c->t = calloc((size_t)c->runs + 1, sizeof *c->t);
-		if (!c->t)
+		c->cpu = calloc((size_t)c->runs + 1, sizeof *c->cpu);
+		if (!c->t || !c->cpu)
 			die("calloc");
 		strcpy(c->first_fail, "-");
 	}
 	signal(SIGPIPE, SIG_IGN);
 	for (r = 0; r < warmup; r++)
 		for (i = 0; i < ncmd; i++) {
-			double ms;
-			(void)run_once(&cmds[i], &ms);
+			double ms, cpu;
+			(void)run_once(&cmds[i], &ms, &cpu);
 		}
 	for (r = 0; r < rounds; r++) {
 		for (k = 0; k < ncmd; k++) {
 			struct cmd *c = &cmds[(k + r) % ncmd];
-			double ms;
+			double ms, cpu;
 			int st;
 
 			if (!in_round(c, r) || c->n + c->fails >= c->runs)
 				continue;
-			st = run_once(c, &ms);
+			st = run_once(c, &ms, &cpu);
 			if (st == 0) {
+				c->cpu[c->n] = cpu;
 				c->t[c->n++] = ms;
 				continue;
 			}
@@ -251,10 +264,15 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < ncmd; i++) {
 		struct cmd *c = &cmds[i];
+		char cpu[32] = "-";
+
 		qsort(c->t, (size_t)c->n, sizeof *c->t, cmp_double);
-		printf("%s %d %.3f %.3f %.3f %.3f %d %s\n", c->label, c->n,
+		qsort(c->cpu, (size_t)c->n, sizeof *c->cpu, cmp_double);
+		if (!held)
+			snprintf(cpu, sizeof cpu, "%.3f", quantile(c->cpu, c->n, 0.5));
+		printf("%s %d %.3f %.3f %.3f %.3f %d %s %s\n", c->label, c->n,
 		       quantile(c->t, c->n, 0.5), quantile(c->t, c->n, 0.1),
-		       quantile(c->t, c->n, 0.9), c->n ? c->t[0] : 0.0, c->fails, c->first_fail);
+		       quantile(c->t, c->n, 0.9), c->n ? c->t[0] : 0.0, c->fails, c->first_fail, cpu);
 	}
 	return fflush(stdout) == 0 ? 0 : 2;
 }

@@ -1,4 +1,5 @@
 /* util.c — small I/O helpers shared by the library. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -127,30 +128,23 @@ bool cz_exists(int dirfd, const char *name)
 	return fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-/* getdents64's record (the kernel ABI; glibc and musl name it differently). */
-struct dirent64_rec {
-	uint64_t ino;
-	int64_t off;
-	unsigned short reclen;
-	unsigned char type;
-	char name[];
-};
-
 int cz_dir_each(int dirfd, int (*fn)(const char *name, void *data), void *data)
 {
 	union {
 		char bytes[2048];
 		uint64_t align;
 	} buf;
-	long n;
+	ssize_t n;
 	int r = 0;
 
-	while (r == 0 && (n = syscall(SYS_getdents64, dirfd, buf.bytes, sizeof buf.bytes)) > 0) {
-		for (long at = 0; r == 0 && at < n;) {
-			const struct dirent64_rec *d = (const void *)(buf.bytes + at);
-			if (strcmp(d->name, ".") != 0 && strcmp(d->name, "..") != 0)
-				r = fn(d->name, data);
-			at += d->reclen;
+	/* getdents64 rather than readdir: no DIR (a malloc) and no second
+	 * descriptor for a directory we hold open already. */
+	while (r == 0 && (n = getdents64(dirfd, buf.bytes, sizeof buf.bytes)) > 0) {
+		for (ssize_t at = 0; r == 0 && at < n;) {
+			const struct dirent64 *d = (const void *)(buf.bytes + at);
+			if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0)
+				r = fn(d->d_name, data);
+			at += d->d_reclen;
 		}
 	}
 	if (r == 0 && n < 0)
