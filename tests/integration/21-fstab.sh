@@ -108,6 +108,17 @@ assert_contains "$err" "fstab:1: target /mnt/hostlink: No such file or directory
 assert_no_file "$TREE/cz-ran" "... and the command did not run"
 assert_clean g c "$T/before"
 
+# ---------------------------------------------------------------- a throwaway instance
+# With --ephemeral the entries go over the instance's overlay: what x-mount.mkdir makes lands
+# in its throwaway upper layer, not in the base tree.
+set_fstab "tmpfs /srv/eph/t tmpfs size=1m,x-mount.mkdir\n$T/src-ro /mnt/eph-ro none bind,ro,x-mount.mkdir\n"
+run cz --ephemeral c g e1 sh -c 'cat /mnt/eph-ro/file; grep -c " /srv/eph/t " /proc/self/mountinfo'
+assert_eq 0 "$status" "a throwaway instance of a group with an fstab runs" || diag "$err"
+assert_eq $'ro-file\n1' "$out" "its fstab's bind and tmpfs are there"
+assert_no_file "$TREE/srv/eph" "x-mount.mkdir left the base tree alone"
+assert_no_file "$TREE/mnt/eph-ro" "... for the bind's target too"
+assert_clean g e1 "$T/before"
+
 # ---------------------------------------------------------------- failures
 # fails NAME FSTAB LINE REASON BIND_RAN: 125, one line naming the file, line and reason, the
 # command never ran, host mounts as before, unbind balanced bind (which ran iff BIND_RAN)
