@@ -589,6 +589,15 @@ static int new_fs(const struct ctx *c)
 	return r < 0 ? r : mfd;
 }
 
+/* Is fd the tree's root?  A mount there would be stacked under the root
+ * that pivot_root then takes (rootfd): it would hide nothing and be lost. */
+static bool is_root(int rootfd, int fd)
+{
+	struct stat a, b;
+
+	return fstat(rootfd, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static int mount_entry(const struct ctx *c, int rootfd)
 {
 	const struct cz_fstab_entry *e = c->e;
@@ -605,6 +614,8 @@ static int mount_entry(const struct ctx *c, int rootfd)
 	if (target < 0)
 		r = FAIL(c, errno, "target %s: %m%s", e->target,
 			 errno == ENOENT && e->mkdir_mode < 0 ? " (x-mount.mkdir makes it)" : "");
+	else if (is_root(rootfd, target))
+		r = FAIL(c, EINVAL, "target %s is the tree's root", e->target);
 	else if (move_mount(mfd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		r = FAIL(c, errno, "mounting on %s: %m", e->target);
 	if (target >= 0)

@@ -147,6 +147,7 @@ fails "unknown type" "tmpfs /mnt tmpfs\n\n# below\ncztest /srv nosuchfstype defa
 fails "missing source" "$T/src-rw /mnt/rw none bind\n$T/no-such-dir /srv none bind\n" 2 \
 	"source $T/no-such-dir: No such file or directory" 1
 fails "missing target" "tmpfs /no/such/dir tmpfs\n" 1 "target /no/such/dir: No such file or directory" 1
+fails "target on the tree's root" "tmpfs /.. tmpfs\n" 1 "target /.. is the tree's root" 1
 rm -rf "$TREE/mnt/rw" "$TREE/mnt/r" "$TREE/mnt/romount" "$TREE/srv/new dir" "$TREE/var"
 
 # An fstab that is a symlink is refused like any group file.
