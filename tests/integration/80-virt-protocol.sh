@@ -9,10 +9,6 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TAP_LIB/virt.sh"
 
-if ! "$CZ" --help 2>/dev/null | grep -q -- '--ephemeral'; then
-	skip "autopkgtest-virt-containerize" "this containerize has no --ephemeral"
-	done_testing
-fi
 if ! [ -r /usr/share/autopkgtest/lib/VirtSubproc.py ] || ! command -v python3 >/dev/null; then
 	skip "autopkgtest-virt-containerize" "autopkgtest (VirtSubproc) or python3 missing"
 	done_testing
