@@ -122,6 +122,8 @@ struct cz_state {
 	char tree[CZ_PATH_MAX];
 	char cgroup[CZ_PATH_MAX];	/* absolute instance cgroup dir */
 	char unit[256];			/* systemd hosts: the instance's scope unit */
+	uint64_t treemnt;		/* shared: our bind of the tree on the host
+					   (its mount id), 0 if none was made */
 	int teardown;			/* 0; 1 once `stop` started; 2 once `unbind` started */
 	char base[CZ_NAME_MAX + 1];	/* a throwaway instance's base, else "" */
 };
@@ -295,7 +297,10 @@ int cz_mount_propagation(const struct cz_group *g, struct cz_error *err);
 int cz_reopen_group(const struct cz_group *g, struct cz_error *err);
 int cz_mount_tree(const struct cz_group *g, int groupfd, int *rootfd, struct cz_error *err);
 int cz_pivot_into(int rootfd, bool shared, struct cz_error *err);
-int cz_share_tree(const struct cz_group *g, struct cz_error *err);
+/* shared: the host-side bind of the tree, its mount id in *mntid; and the
+ * teardown's undoing of it (only if the mount on the tree is still ours). */
+int cz_share_tree(const struct cz_group *g, uint64_t *mntid, struct cz_error *err);
+int cz_unshare_tree(const struct cz_state *st, struct cz_error *err);
 int cz_clone_profile(const struct cz_group *g, int groupfd, struct cz_error *err);
 int cz_run_profile(const struct cz_hook_env *he, int mfd, struct cz_error *err);
 

@@ -72,7 +72,23 @@ out:
  * below its top becomes a slave (it still gets the host's mounts) and
  * shared anew (the container's copies are its peers), and the top a peer
  * group of its own. */
-int cz_share_tree(const struct cz_group *g, struct cz_error *err)
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x4000U	/* Linux 6.8: not reused, unlike STATX_MNT_ID */
+#endif
+
+/* The id of the mount that fd/path is on (unique where the kernel has such
+ * ids), or 0. */
+static uint64_t mount_id(int fd, const char *path, int flags)
+{
+	struct statx sx;
+
+	if (statx(fd, path, flags, STATX_MNT_ID | STATX_MNT_ID_UNIQUE, &sx) < 0 ||
+	    !(sx.stx_mask & (STATX_MNT_ID | STATX_MNT_ID_UNIQUE)))
+		return 0;
+	return sx.stx_mnt_id;
+}
+
+int cz_share_tree(const struct cz_group *g, uint64_t *mntid, struct cz_error *err)
 {
 	struct mount_attr slave = { .propagation = MS_SLAVE }, priv = { .propagation = MS_PRIVATE },
 			  shared = { .propagation = MS_SHARED };
@@ -95,12 +111,31 @@ int cz_share_tree(const struct cz_group *g, struct cz_error *err)
 	    mount_setattr(fd, "", AT_EMPTY_PATH, &shared, sizeof shared) < 0 ||
 	    move_mount(fd, "", treefd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		r = cz_fail(err, errno, "binding %s for shared propagation: %m", g->tree);
+	else
+		*mntid = mount_id(fd, "", AT_EMPTY_PATH);
 out:
 	if (fd >= 0)
 		close(fd);
 	if (treefd >= 0)
 		close(treefd);
 	return r;
+}
+
+/* Detach our bind of the tree, and only ours: the path reaches the top of
+ * whatever is stacked there, which need not be it (a mount the host made
+ * over ours since; the host's own mount of the tree when ours was never
+ * made, or after a reboot).  The copies of the container's mounts hang
+ * below it: they go with it. */
+int cz_unshare_tree(const struct cz_state *st, struct cz_error *err)
+{
+	if (!st->treemnt || cz_same_boot(st) != 1)
+		return 0;
+	if (mount_id(AT_FDCWD, st->tree, AT_SYMLINK_NOFOLLOW) != st->treemnt)
+		return cz_fail(err, EBUSY, "not unmounting %s: the mount on top is not the bind containerize made "
+			       "for shared propagation", st->tree);
+	if (umount2(st->tree, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+		return cz_fail(err, errno, "unmounting %s: %m", st->tree);
+	return 0;
 }
 
 static int open_target(int rootfd, const struct cz_group *g, const char *name, struct cz_error *err)

@@ -266,8 +266,10 @@ static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lo
 	} else if (r == 0) {
 		r = cz_cgroup_create(st->cgroup, err);
 	}
-	if (r == 0 && g->prop == CZ_PROP_SHARED)
-		r = cz_share_tree(g, err);
+	/* shared: the bind's mount id in the state, so that a teardown
+	 * never detaches anything but it. */
+	if (r == 0 && g->prop == CZ_PROP_SHARED && (r = cz_share_tree(g, &st->treemnt, err)) == 0)
+		r = cz_state_rewrite(*statefd, lk, st, err);
 	if (r < 0) {
 		cz_cgroup_release(*holder);
 		*holder = -1;

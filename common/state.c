@@ -54,10 +54,11 @@ int cz_state_format(const struct cz_state *st, char *buf, size_t len)
 {
 	int n = snprintf(buf, len,
 			 STATE_HEAD "%d\npid=%d\nboot_id=%s\nstarted=%lld\n"
-			 "nsflags=%d\npropagation=%s\ntree=%s\ncgroup=%s\nunit=%s\nteardown=%d\n%s%s%s",
+			 "nsflags=%d\npropagation=%s\ntree=%s\ncgroup=%s\nunit=%s\ntreemnt=%llu\nteardown=%d\n%s%s%s",
 			 st->complete ? 1 : 0, (int)st->pid, st->boot_id, st->started,
 			 st->nsflags, cz_propagation_name(st->prop), st->tree, st->cgroup, st->unit,
-			 st->teardown, st->base[0] ? "base=" : "", st->base, st->base[0] ? "\n" : "");
+			 (unsigned long long)st->treemnt, st->teardown, st->base[0] ? "base=" : "", st->base,
+			 st->base[0] ? "\n" : "");
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
 }
 
@@ -111,6 +112,10 @@ static int set_field(struct cz_state *st, const char *k, const char *v, unsigned
 			return -EINVAL;
 		strcpy(st->tree, v);
 		*seen |= 8;
+	} else if (strcmp(k, "treemnt") == 0) {
+		if (parse_long(v, 0, 0x7fffffffffffffffLL, &x) < 0)
+			return -EINVAL;
+		st->treemnt = (uint64_t)x;
 	} else if (strcmp(k, "teardown") == 0) {
 		if (parse_long(v, 0, 2, &x) < 0)
 			return -EINVAL;

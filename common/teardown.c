@@ -158,8 +158,8 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 	cz_unpin_namespaces(lk, st.nsflags);
 	/* shared: the host's copies of the container's mounts hang below our
 	 * host-side bind of the tree; detaching it takes them all. */
-	if (st.prop == CZ_PROP_SHARED && umount2(st.tree, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL)
-		cz_log(cfg, LOG_ERR, "unmounting %s: %m", st.tree);
+	if (cz_unshare_tree(&st, &e) < 0)
+		cz_log(cfg, LOG_ERR, "%s", e.msg);
 	/* unbind undoes what bind did: only if bind started, and only once. */
 	if (have_group && bound && st.teardown < 2 && g->hook[CZ_HOOK_UNBIND] &&
 	    (a = run_hook(cfg, lk, g, &st, CZ_HOOK_UNBIND, 2, err)) < 0) {

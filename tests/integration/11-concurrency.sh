@@ -62,13 +62,16 @@ assert_clean g c "$T/before"
 
 # concurrent sessions on different containers of one group
 make_container g d
-pids=()
+pids=() names=()
 for i in $(seq 10); do
-	for ctr in c d; do cz_bg "x$ctr$i" g "$ctr" sh -c 'sleep 0.2'; pids+=("$BG_PID"); done
+	for ctr in c d; do cz_bg "x$ctr$i" g "$ctr" sh -c 'sleep 0.2'; pids+=("$BG_PID"); names+=("x$ctr$i"); done
 done
-bad=0
-for p in "${pids[@]}"; do wait_exit "$p" 30; [ "$status" = 0 ] || bad=$((bad + 1)); done
-assert_eq 0 "$bad" "10+10 concurrent sessions on two containers all exit 0"
+bad=0 why=()
+for i in "${!pids[@]}"; do
+	wait_exit "${pids[$i]}" 30
+	[ "$status" = 0 ] || { bad=$((bad + 1)); why+=("${names[$i]}: exit $status $(head -c 300 "$T/${names[$i]}.err")"); }
+done
+assert_eq 0 "$bad" "10+10 concurrent sessions on two containers all exit 0" || diag "${why[@]}"
 assert_eq "$(hook_count bind)" "$(hook_count unbind)" "bind and unbind counts match across containers"
 assert_clean g c "$T/before"
 assert_clean g d "$T/before"

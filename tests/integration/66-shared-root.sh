@@ -54,4 +54,28 @@ for mode in slave private shared; do
 	assert_mounts_as "$T/before" "$mode: after --stop and the cleanup of a SIGKILLed session, the host's mount table is as before"
 done
 assert_clean g c "$T/before"
+
+# The tree a mount point of the host's own (a file system of its own, say): the bind that shared
+# propagation puts over it comes off, and nothing else does, even when a setup died between
+# writing its state and making that bind (its state then names no bind to remove).
+set_conf g propagation shared
+mount --bind "$TREE" "$TREE"
+mounts_snapshot >"$T/before-mp"
+rm -f "$TREE/root/up" "$TREE/root/go"
+cz_bg mp g c sh -c 'touch /root/up; while [ ! -e /root/go ]; do sleep 0.05; done'
+mp=$BG_PID
+wait_file "$TREE/root/up" || fail "shared, the tree a mount point: the session started" "$(cat "$T/mp.err")"
+cp "$CONTAINERIZE_RUNDIR/g/c/state" "$T/state.live"
+assert_match "$T/state.live" '^treemnt=[1-9]' "the state names the bind of the tree"
+touch "$TREE/root/go"
+wait_exit "$mp"
+assert_eq 0 "$status" "shared, the tree a mount point: the session exits 0"
+assert_mounts_as "$T/before-mp" "shared, the tree a mount point: the host's own mount of the tree stays"
+mkdir -p "$CONTAINERIZE_RUNDIR/g/c"
+sed 's/^complete=1/complete=0/; s/^treemnt=.*/treemnt=0/' "$T/state.live" >"$CONTAINERIZE_RUNDIR/g/c/state"
+run cz g c echo after-a-dead-setup
+assert_eq "0 after-a-dead-setup" "$status $out" "the state of a setup that died before its bind is cleaned up"
+assert_mounts_as "$T/before-mp" "... and the host's own mount of the tree stays"
+umount "$TREE"
+assert_clean g c "$T/before"
 done_testing

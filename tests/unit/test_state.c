@@ -49,6 +49,13 @@ int main(void)
 	a.base[0] = '\0';
 	ok(cz_state_parse("version=1\ncomplete=1\npid=3\nboot_id=x\ntree=/t\nbase=../x\n", &b, &e) < 0,
 	   "an invalid base name refused");
+	ok(b.treemnt == 0, "no bind of the tree (not shared)");
+	a.treemnt = 0x80000000123ULL;	/* a unique mount id is 64 bits */
+	ok(cz_state_format(&a, buf, sizeof buf) > 0 && cz_state_parse(buf, &b, &e) == 0 &&
+	   b.treemnt == a.treemnt, "the tree's bind (mount id) survives");
+	a.treemnt = 0;
+	ok(cz_state_parse("version=1\ncomplete=1\npid=1\nboot_id=x\ntree=/t\ntreemnt=-1\n", &b, &e) < 0,
+	   "a negative mount id refused");
 
 	ok(cz_state_parse("", &b, &e) < 0, "empty state refused");
 	ok(cz_state_parse("version=1\ncomplete=1\npid=12\n", &b, &e) < 0, "missing fields refused");
