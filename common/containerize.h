@@ -99,6 +99,10 @@ int cz_session_abort(struct cz_session *s, struct cz_error *err);
  * the holder, PAM_DATA_SILENT): closes descriptors, frees s. */
 void cz_session_forget(struct cz_session *s);
 
+/* Who ended the container with --stop (cz_stop's cfg->user) while this
+ * session held it: their name in buf and its length, 0 if nobody did. */
+int cz_session_stopped_by(const struct cz_session *s, char *buf, size_t len);
+
 /* The group's `shell` file ("" if none; valid until the session is freed). */
 const char *cz_session_shell(const struct cz_session *s);
 

@@ -112,14 +112,58 @@ int cz_hook_run(const struct cz_hook_env *he, const char *path, char *const argv
 	return 0;
 }
 
+/* execve's ENOENT and ENOEXEC say nothing of their usual cause in a
+ * script: the kernel read its first line and found no "#!", or an
+ * interpreter path that does not exist — often because the line ends in a
+ * carriage return (a file saved with DOS line endings).  The hook passed
+ * the ownership checks; reading its first bytes tells which. */
+static void exec_hint(enum cz_hook h, const char *path, int e, char *buf, size_t len)
+{
+	char line[256], *nl, *interp;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	ssize_t n = fd >= 0 ? read(fd, line, sizeof line - 1) : -1;
+
+	buf[0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		return;
+	line[n] = '\0';
+	if (n >= 4 && memcmp(line, "\177ELF", 4) == 0) {
+		if (e == ENOEXEC)
+			snprintf(buf, len, " (a program for another machine)");
+		return;
+	}
+	if (n < 2 || line[0] != '#' || line[1] != '!') {
+		if (e == ENOEXEC)
+			snprintf(buf, len, " (it has no #! line: make its first line one, such as #!/bin/sh)");
+		return;
+	}
+	nl = strchr(line, '\n');
+	if (nl && nl > line && nl[-1] == '\r') {
+		snprintf(buf, len, " (its #! line ends with a carriage return: the file has DOS line endings; "
+			 "convert it with dos2unix or sed -i 's/\\r$//')");
+		return;
+	}
+	if (e != ENOENT)
+		return;
+	interp = line + 2 + strspn(line + 2, " \t");
+	interp[strcspn(interp, " \t\r\n")] = '\0';
+	if (interp[0] && access(interp, F_OK) < 0)
+		snprintf(buf, len, " (its interpreter %.100s does not exist%s)", interp,
+			 h == CZ_HOOK_PROFILE ? " in the tree: profile runs inside" : "");
+}
+
 int cz_hook_run_checked(const struct cz_hook_env *he, enum cz_hook h, const char *path,
 			char *const argv[], struct cz_error *err)
 {
-	char how[96];
+	char how[96], hint[200];
 	int status, r = cz_hook_run(he, path, argv, &status);
 
-	if (r < 0)
-		return cz_fail(err, -r, "%s hook %s could not run: %s", cz_hook_names[h], path, strerror(-r));
+	if (r < 0) {
+		exec_hint(h, path, -r, hint, sizeof hint);
+		return cz_fail(err, -r, "%s hook %s could not run: %s%s", cz_hook_names[h], path, strerror(-r), hint);
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	describe_status(status, how, sizeof how);

@@ -98,6 +98,22 @@ int cz_list(const struct cz_config *cfg,
 	return r;
 }
 
+/* For the sessions about to be killed (cz_session_stopped_by): who
+ * stopped the container, written into `ref`, which they hold open. */
+static void note_stopper(const struct cz_config *cfg, const struct cz_lock *lk)
+{
+	char line[128];
+	int fd = openat(lk->dirfd, "ref", O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	int n;
+
+	if (fd < 0)
+		return;
+	n = snprintf(line, sizeof line, "%s\n", cfg->user ? cfg->user : "root");
+	if (n > 0 && (size_t)n < sizeof line)
+		(void)!pwrite(fd, line, (size_t)n, 0);
+	close(fd);
+}
+
 int cz_stop(const struct cz_config *cfg, const char *group,
 	    const char *container, struct cz_error *err)
 {
@@ -130,6 +146,7 @@ int cz_stop(const struct cz_config *cfg, const char *group,
 	/* Malformed: what the state says is partial; no `stop`, every pin. */
 	if (r == -EINVAL)
 		st.nsflags = ~0;
+	note_stopper(cfg, &lk);
 	r = cz_teardown(cfg, &lk, NULL, &st, r == 0 && st.complete, err);
 	if (!cz_state_gone(lk.dirfd)) {
 		cz_lock_release(&lk);

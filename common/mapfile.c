@@ -54,7 +54,8 @@ int cz_map_parse_line(const char *text, struct cz_rule *r, struct cz_error *err)
 	if (n == 0)
 		return 1;
 	if (n < 3 || n > 4)
-		return cz_fail(err, EINVAL, "expected WHO GROUP CONTAINER [SHELL]");
+		return cz_fail(err, EINVAL, "%s%d field%s (expected WHO GROUP CONTAINER [SHELL])",
+			       n > 4 ? "more than " : "", n > 4 ? 4 : n, n == 1 ? "" : "s");
 	if (strlen(w[0]) >= sizeof r->who || (w[0][0] == '@' && !w[0][1]))
 		return cz_fail(err, EINVAL, "bad WHO");
 	if (!cz_name_valid(w[1]))

@@ -645,6 +645,23 @@ void cz_session_forget(struct cz_session *s)
 	session_free(s);
 }
 
+/* cz_stop writes its user into `ref` before it kills anything: every
+ * session holds `ref` open, so it can still read it after the teardown
+ * has removed the file. */
+int cz_session_stopped_by(const struct cz_session *s, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (len == 0 || s->reffd < 0)
+		return 0;
+	n = pread(s->reffd, buf, len - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return (int)strlen(buf);
+}
+
 const char *cz_session_shell(const struct cz_session *s)
 {
 	return s->g.shell;

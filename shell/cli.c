@@ -135,9 +135,12 @@ static int authorize(struct cz_frontend *fe, const struct cz_identity *id,
 		return -1;
 	}
 	r = cz_map_allows(fe->conf, &who, group, container, rule, &err);
-	if (r < 0)
-		cz_syslog(LOG_ERR, "%s", err.msg);
-	if (r <= 0) {
+	if (r < 0) {
+		cz_syslog(LOG_WARNING, "refused %s/%s for %s: the map file is unusable", group, container, id->user);
+		cz_map_unusable(id->user, &err);
+		return -1;
+	}
+	if (r == 0) {
 		cz_syslog(LOG_WARNING, "refused %s/%s for %s: no rule in %s", group, container,
 		       id->user, fe->conf);
 		cz_errx("permission denied: no rule in %s gives %s the container %s/%s", fe->conf,
@@ -175,7 +178,7 @@ static int do_run(struct cz_frontend *fe, const struct options *o, const char *g
 	struct cz_error err = { 0 };
 	struct cz_identity id = { 0 };
 	struct cz_rule rule = { 0 };
-	char cwd[CZ_CWD_MAX];
+	char cwd[CZ_CWD_MAX], rule_at[CZ_CWD_MAX];
 	int r;
 
 	/* The caller's directory, kept inside where it exists; getcwd fails
@@ -197,6 +200,8 @@ static int do_run(struct cz_frontend *fe, const struct options *o, const char *g
 		}
 		cmd.as = &id;
 		cmd.shell = rule.shell;	/* the rule's SHELL, if no COMMAND */
+		snprintf(rule_at, sizeof rule_at, "line %d of %s", rule.line, fe->conf);
+		cmd.shell_from = rule_at;
 	}
 	r = o->hold ? cz_hold(fe, group, container) : cz_enter_and_run(fe, group, container, &cmd);
 	cz_identity_free(&id);

@@ -15,6 +15,15 @@
 
 static const char *prog = "containerize";
 
+void cz_map_unusable(const char *who, const struct cz_error *err)
+{
+	/* The whole file is unusable, for every user: the reason is theirs
+	 * too.  It names the file, the line and a fixed reason, never the
+	 * text of any rule. */
+	cz_syslog(LOG_ERR, "%s", err->msg);
+	cz_errx("permission denied for %s: the map file grants nothing until it is fixed: %s", who, err->msg);
+}
+
 void cz_errx(const char *fmt, ...)
 {
 	va_list ap;

@@ -46,6 +46,7 @@ void cz_frontend_free(struct cz_frontend *fe);
 struct cz_command {
 	char *const *argv;		/* NULL or empty: the shell */
 	const char *shell;		/* the shell: "" = group's, else bash, else /bin/sh */
+	const char *shell_from;		/* where shell was named (for messages) */
 	const char *dash_c;		/* shell -c COMMAND */
 	bool login;			/* the shell as a login shell: argv[0] "-bash" */
 	const struct cz_identity *as;	/* NULL: stay root */
@@ -82,5 +83,8 @@ static inline char *cz_unconst_arg(const char *s)
 }
 
 void cz_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A map file that cannot be used (cz_map_* < 0): logged, and the caller
+ * told why (one line). */
+void cz_map_unusable(const char *who, const struct cz_error *err);
 
 #endif

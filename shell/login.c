@@ -25,6 +25,7 @@ int cz_login_main(int argc, char **argv)
 	struct cz_error err = { 0 };
 	struct cz_rule rule;
 	struct cz_who who;
+	char rule_at[4200];
 	int i, r;
 
 	if (cz_frontend_init(&fe, "containerize-shell") < 0)
@@ -53,15 +54,21 @@ int cz_login_main(int argc, char **argv)
 	}
 	who = (struct cz_who){ id.user, id.groups, id.ngroups };
 	r = cz_map_lookup(fe.conf, &who, &rule, &err);
-	if (r < 0)
-		cz_syslog(LOG_ERR, "%s", err.msg);
-	if (r <= 0) {
+	if (r < 0) {
+		cz_syslog(LOG_WARNING, "refused login of %s: the map file is unusable", id.user);
+		cz_map_unusable(id.user, &err);
+		cz_identity_free(&id);
+		return CZ_EXIT_FAIL;
+	}
+	if (r == 0) {
 		cz_syslog(LOG_WARNING, "refused login of %s: no container mapped in %s", id.user, fe.conf);
 		cz_errx("no container is mapped for user '%s' in %s", id.user, fe.conf);
 		cz_identity_free(&id);
 		return CZ_EXIT_FAIL;
 	}
 	cmd.shell = rule.shell;
+	snprintf(rule_at, sizeof rule_at, "line %d of %s", rule.line, fe.conf);
+	cmd.shell_from = rule_at;
 	cmd.as = &id;
 	cmd.env = fe.caller_env;
 	r = cz_enter_and_run(&fe, rule.group, rule.container, &cmd);

@@ -135,28 +135,54 @@ static int mark_env(const char *group, const char *container)
 	return 0;
 }
 
-static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, const char *group,
-						 const char *container, const char *group_shell, int errfd,
+/* The container a command runs in, for the child and its messages. */
+struct place {
+	const char *group, *container;
+	char where[2 * CZ_NAME_MAX + 2];	/* GROUP/CONTAINER */
+	const char *group_shell;		/* the group's shell file: "" if none */
+	char group_shell_file[4200];		/* its path, for messages */
+};
+
+/* Why the exec failed, naming what ran and, for a shell, where it was
+ * chosen: a shell in a shell file that the tree lacks must not read as
+ * "command not found" of nothing in particular. */
+static void exec_failed(const struct cz_command *cmd, const struct place *p, const char *shell,
+			const char *from, int e)
+{
+	if (cmd->argv && cmd->argv[0])
+		cz_errx("%s: %s", cmd->argv[0], e == ENOENT ? "command not found" : strerror(e));
+	else if (!from && e == ENOENT)
+		cz_errx("%s has no shell: no /bin/bash, /usr/bin/bash or /bin/sh in the tree "
+			"(give a COMMAND, or name the shell in %s)", p->where, p->group_shell_file);
+	else if (e == ENOENT)
+		cz_errx("the shell %s (from %s) was not found in %s", shell, from, p->where);
+	else
+		cz_errx("the shell %s (from %s) cannot be run in %s: %s", shell, from ? from : "the default",
+			p->where, strerror(e));
+}
+
+static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, const struct place *p,
 						 int fail_status)
 {
 	bool argv_given = cmd->argv && cmd->argv[0];
+	bool own = cmd->shell && cmd->shell[0];
+	/* Where the shell was chosen: the map rule, the group, else none. */
+	const char *from = own ? cmd->shell_from : p->group_shell[0] ? p->group_shell_file : NULL;
 	/* The shell runs, or names SHELL for a user; root's COMMAND needs
 	 * none (no probing for bash on its way to exec). */
-	const char *shell = argv_given && !cmd->as ? "" :
-			    pick_shell(cmd->shell && cmd->shell[0] ? cmd->shell : group_shell);
+	const char *shell = argv_given && !cmd->as ? "" : pick_shell(own ? cmd->shell : p->group_shell);
 	const char *base = strrchr(shell, '/') ? strrchr(shell, '/') + 1 : shell;
-	char **envp = environ, dashed[300], where[2 * CZ_NAME_MAX + 2];
+	char **envp = environ, dashed[300];
 	sigset_t none;
 	int e;
 
 	set_signals(false);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	snprintf(where, sizeof where, "%s/%s", group, container);
 	if (become(cmd, shell, &envp) < 0)
 		_exit(fail_status);
 	environ = envp;		/* execvp searches the new PATH */
-	if (mark_env(group, container) < 0 || enter_dir(cmd, where) < 0)
+	if (mark_env(p->group, p->container) < 0 || enter_dir(cmd, p->where) < 0)
 		_exit(fail_status);
 	/* Descriptors the caller gave us beyond 0-2 do not pass (as sudo's
 	 * closefrom); ours are all O_CLOEXEC. */
@@ -175,29 +201,29 @@ static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, c
 		execvp(shell, av);
 	}
 	e = errno;
-	(void)!write(errfd, &e, sizeof e);
+	exec_failed(cmd, p, shell, from, e);
 	_exit(e == ENOENT ? CZ_EXIT_NOTFOUND : CZ_EXIT_NOEXEC);
 }
 
 /* The command runs; we wait, forwarding signals, then end the session. */
-static int wait_command(struct cz_session *s, pid_t pid, int errfd, const char *what, const sigset_t *held)
+static int wait_command(struct cz_session *s, pid_t pid, const struct place *p, const sigset_t *held)
 {
 	struct cz_error err = { 0 };
-	int status = 0, e = 0, ret;
+	char by[128];
+	int status = 0, ret;
 
 	child_pid = pid;
 	set_signals(true);
 	sigprocmask(SIG_UNBLOCK, held, NULL);
-	if (read(errfd, &e, sizeof e) != (ssize_t)sizeof e)
-		e = 0;
-	close(errfd);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	sigprocmask(SIG_BLOCK, held, NULL);
 	child_pid = 0;
 	set_signals(false);
-	if (e)
-		cz_errx("%s: %s", what, e == ENOENT ? "command not found" : strerror(e));
+	/* Killed with the whole container: say so, and by whom, rather than
+	 * leave a bare "Killed" to explain it. */
+	if (cz_session_stopped_by(s, by, sizeof by) > 0)
+		cz_errx("%s was stopped with --stop by %s", p->where, by);
 	if (WIFSIGNALED(status))
 		ret = 128 + WTERMSIG(status);
 	else
@@ -244,23 +270,20 @@ static bool interrupted(void *data)
 int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *container,
 		     const struct cz_command *cmd)
 {
-	const char *what = cmd->argv && cmd->argv[0] ? cmd->argv[0] : "the shell";
+	struct place p = { .group = group, .container = container };
 	struct cz_error err = { 0 };
 	struct cz_session *s;
 	sigset_t held;
-	int pipefd[2], sig, ret;
+	int sig, ret;
 	size_t i;
 	pid_t pid;
 
+	snprintf(p.where, sizeof p.where, "%s/%s", group, container);
+	snprintf(p.group_shell_file, sizeof p.group_shell_file, "%s/%s/.container/shell", fe->cfg.trees, group);
 	sigemptyset(&held);
 	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
 		sigaddset(&held, forwarded[i]);
 	sigprocmask(SIG_BLOCK, &held, NULL);
-	/* exec's errno comes back through it (126/127 and the message). */
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		cz_errx("pipe: %s", strerror(errno));
-		return fe->fail_status;
-	}
 	/* A signal held back during the setup keeps the command from ever
 	 * running: the library asks at the last moment before letting it go,
 	 * and undoes the session (then returns -EINTR). */
@@ -272,18 +295,16 @@ int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *cont
 			cz_errx("%s", err.msg);
 			_exit(fe->fail_status);
 		}
-		close(pipefd[0]);
-		child_exec(cmd, group, container, cz_session_shell(s), pipefd[1], fe->fail_status);
+		p.group_shell = cz_session_shell(s);
+		child_exec(cmd, &p, fe->fail_status);
 	}
-	close(pipefd[1]);
 	if (pid < 0) {
-		close(pipefd[0]);
 		sig = held_signal(&held);
 		if (pid != -EINTR || !sig)
 			cz_errx("%s", err.msg);
 		return sig ? 128 + sig : fe->fail_status;
 	}
-	ret = wait_command(s, pid, pipefd[0], what, &held);
+	ret = wait_command(s, pid, &p, &held);
 	fe->command_status = true;
 	sig = held_signal(&held);
 	return sig ? 128 + sig : ret;

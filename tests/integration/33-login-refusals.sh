@@ -213,7 +213,7 @@ chmod 777 "$CONTAINERIZE_TREES"
 refused "trees dir writable by others" "$CONTAINERIZE_TREES"
 chmod 755 "$CONTAINERIZE_TREES"
 
-# --- a map file that is not safe is ignored: the mapped user is treated as unmapped
+# --- a map file that is not safe is ignored: nobody is mapped, and the user is told why
 for how in "chmod 646" "chown $U"; do
 	set_map "$U g c"
 	$how "$CZMAP"
@@ -221,7 +221,8 @@ for how in "chmod 646" "chown $U"; do
 	mark
 	run su_ - "$U" -c 'touch /cz-ran'
 	assert_eq 125 "$status" "map file after '$how': ignored, the login is refused (125)"
-	assert_contains "$err" "no container" "map file after '$how': as if unmapped"
+	assert_eq "containerize-shell: permission denied for $U: the map file grants nothing until it is fixed: $CZMAP is ignored: not owned by root or writable by others" \
+		"$err" "map file after '$how': refused, and told why"
 	run as_user "$U" "$CZU" g c touch /cz-ran
 	assert_eq 125 "$status" "map file after '$how': setuid containerize refused"
 	nothing_set_up "map file after '$how'"
