@@ -186,6 +186,7 @@ install: all
 	install -m 644 doc/examples/pam.d/sshd doc/examples/pam.d/su-l doc/examples/pam.d/login $(DESTDIR)$(EXAMPLEDIR)/pam.d/
 	install -m 755 doc/examples/debian/.container/bind doc/examples/debian/.container/unbind \
 	  doc/examples/debian/.container/stop $(DESTDIR)$(EXAMPLEDIR)/debian/.container/
+	install -m 644 doc/examples/debian/README $(DESTDIR)$(EXAMPLEDIR)/debian/
 	install -m 644 doc/examples/debian/.container/propagation doc/examples/debian/.container/shell \
 	  doc/examples/debian/.container/fstab $(DESTDIR)$(EXAMPLEDIR)/debian/.container/
 	@echo "To use containerize-shell as a login shell: add $(BINDIR)/containerize-shell to /etc/shells"
