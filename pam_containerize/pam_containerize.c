@@ -144,6 +144,25 @@ static void cleanup(pam_handle_t *pamh, void *data, int error_status)
 	free(h);
 }
 
+/* The session's environment says where it runs, as for containerize's
+ * commands: debian_chroot (Debian's bash prompt shows it) unless already
+ * set, CONTAINERIZE_GROUP, CONTAINERIZE_INSTANCE.  su, runuser, login and
+ * sshd hand the PAM environment to the user's shell.  Not worth failing
+ * the session for. */
+static void put_env(pam_handle_t *pamh, const char *group, const char *container)
+{
+	char v[3 * CZ_NAME_MAX + 256];
+
+	if (!pam_getenv(pamh, "debian_chroot")) {
+		snprintf(v, sizeof v, "debian_chroot=%s/%s", group, container);
+		(void)pam_putenv(pamh, v);
+	}
+	snprintf(v, sizeof v, "CONTAINERIZE_GROUP=%s", group);
+	(void)pam_putenv(pamh, v);
+	snprintf(v, sizeof v, "CONTAINERIZE_INSTANCE=%s", container);
+	(void)pam_putenv(pamh, v);
+}
+
 PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	char group[CZ_NAME_MAX + 1], container[128];
@@ -204,6 +223,7 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 		cleanup(pamh, h, 0);
 		return PAM_SESSION_ERR;
 	}
+	put_env(pamh, group, container);
 	if (o.debug)
 		pam_syslog(pamh, LOG_DEBUG, "session of %s in %s/%s", user, group, container);
 	return PAM_SUCCESS;

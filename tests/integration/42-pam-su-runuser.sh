@@ -61,6 +61,8 @@ assert_match "$out" '/dev/pts/[0-9]+' "su - user under script: the shell has the
 # --- runuser -l user -c CMD
 run timeout -k 5 30 runuser -l "$U" -c 'cat /cz-marker; id -u; pwd'
 assert_eq "0:inside-tree"$'\n'"$UID_"$'\n'"$UHOME" "$status:$out" "runuser -l user -c (module in runuser-l): inside, as the user"
+run timeout -k 5 30 su - "$U" -c 'echo "$debian_chroot $CONTAINERIZE_GROUP $CONTAINERIZE_INSTANCE"'
+assert_eq "0:g/c g c" "$status:$out" "su - user: the PAM environment names the container (debian_chroot, CONTAINERIZE_*)"
 n=$(hook_count bind)
 wait_torn_down "$n"
 assert_eq "$n" "$(hook_count unbind)" "after every su/runuser session: as many teardowns as setups"
