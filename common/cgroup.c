@@ -244,23 +244,31 @@ int cz_cgroup_kill(const char *path, struct cz_error *err)
 	return kill_and_remove(path, err);
 }
 
-/* The placeholder: systemd wants a process to put into a new scope, and
- * the setup process cannot be it (CLONE_INTO_CGROUP needs the cgroup
- * before the clone, and a container process must never live outside).
- * It holds nothing of ours and dies with its parent, so a SIGKILLed
- * session leaves an empty scope, which systemd collects. */
-static pid_t placeholder(void)
+/* The holder: systemd wants a process to put into a new scope, and the
+ * setup process cannot be it (CLONE_INTO_CGROUP needs the cgroup before
+ * the clone, and a container process must never live outside it).  It
+ * then stays in the leaf for the instance's life: systemd stops and
+ * removes a scope whose cgroup empties, and nothing else may be in there
+ * for a while (a PAM session between its setup and its first fork, or
+ * sessions whose processes have all exited).  The teardown's kill ends it
+ * with the rest.  It holds nothing of ours and no terminal (a Ctrl-C for
+ * the session's command is not for it), and init adopts it (double fork):
+ * no child for a session process to reap. */
+static void __attribute__((noreturn)) holder_main(void)
 {
-	pid_t parent = getpid(), pid = cz_clone(0, -1);
 	sigset_t none;
+	int fd;
 
-	if (pid != 0)
-		return pid;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(0);
+	setsid();
 	prctl(PR_SET_NAME, "cz-scope-hold");
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
 	close_range(3, ~0U, 0);	/* the lock among them */
+	(void)!chdir("/");
 	/* systemctl stop sends SIGTERM: die of it (our caller may block it,
 	 * or forward it with a handler). */
 	signal(SIGTERM, SIG_DFL);
@@ -270,28 +278,47 @@ static pid_t placeholder(void)
 		pause();
 }
 
-void cz_cgroup_release(pid_t holder)
+static pid_t holder_start(void)
 {
-	if (holder <= 0)
-		return;
-	kill(holder, SIGKILL);
-	while (waitpid(holder, NULL, 0) < 0 && errno == EINTR)
-		;
+	pid_t mid, pid = -1;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	mid = cz_clone(0, -1);
+	if (mid == 0) {
+		pid = cz_clone(0, -1);
+		if (pid == 0)
+			holder_main();
+		(void)!write(p[1], &pid, sizeof pid);
+		_exit(0);
+	}
+	close(p[1]);
+	if (mid > 0) {
+		while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (cz_read_all(p[0], &pid, sizeof pid) != (ssize_t)sizeof pid)
+			pid = -1;
+	}
+	close(p[0]);
+	if (pid < 0)
+		errno = EAGAIN;
+	return pid;
 }
 
 int cz_cgroup_scope(const char *unit, const char *slice, const char *desc, char *path, size_t len,
-		    pid_t *holder, struct cz_error *err)
+		    struct cz_error *err)
 {
-	char mnt[CZ_PATH_MAX], cg[CZ_PATH_MAX];
+	char mnt[CZ_PATH_MAX], cg[CZ_PATH_MAX], procs[CZ_PATH_MAX + 16], pid[24];
 	int r = cz_cgroup_mount(mnt, sizeof mnt);
+	pid_t holder;
 
-	*holder = -1;
 	if (r < 0)
 		return cz_fail(err, -r, "no cgroup2 file system mounted (looked in /proc/self/mountinfo)");
-	*holder = placeholder();
-	if (*holder < 0)
+	holder = holder_start();
+	if (holder < 0)
 		return cz_fail(err, errno, "fork: %m");
-	r = cz_scope_start(unit, slice, desc, *holder, cg, sizeof cg, err);
+	r = cz_scope_start(unit, slice, desc, holder, cg, sizeof cg, err);
 	/* systemd names the cgroup from its own root: ours, unless we are in
 	 * another cgroup namespace than PID 1 (then the leaf is not found). */
 	if (r == 0 && (size_t)snprintf(path, len, "%s%s/payload", mnt, cg) >= len)
@@ -300,9 +327,14 @@ int cz_cgroup_scope(const char *unit, const char *slice, const char *desc, char 
 	 * and processes go into leaves only. */
 	if (r == 0 && mkdir(path, 0755) < 0)
 		r = cz_fail(err, errno, "creating cgroup %s in %s: %m", path, unit);
-	if (r < 0) {
-		cz_cgroup_release(*holder);
-		*holder = -1;
+	if (r == 0) {
+		snprintf(procs, sizeof procs, "%s/cgroup.procs", path);
+		snprintf(pid, sizeof pid, "%d", (int)holder);
+		r = cz_write_file(procs, pid);
+		if (r < 0)
+			r = cz_fail(err, -r, "moving into cgroup %s: %s", path, strerror(-r));
 	}
+	if (r < 0)
+		kill(holder, SIGKILL);	/* the scope, empty then, goes too */
 	return r;
 }

@@ -79,16 +79,18 @@ pid_t cz_session_start(const struct cz_config *cfg, const char *group,
 		       const char *container, struct cz_session **out,
 		       struct cz_error *err);
 
-/* Move the calling (single-threaded) process itself into the container's
- * namespaces and, if with_cgroup, its cgroup; the PAM module does this so
- * that everything its caller forks afterwards is inside.  Host-side work
- * (teardown in cz_session_close) still works afterwards, and closing moves
- * the caller back to its own cgroup first. */
-int cz_session_join_self(struct cz_session *s, bool with_cgroup,
-			 struct cz_error *err);
+/* For a PAM caller (single-threaded, stays where it is for the login):
+ * the caller enters the container's namespaces now, but not its cgroup;
+ * every process it forks from now on starts inside (namespaces and
+ * cgroup) and keeps nothing of the host, while the caller itself goes back
+ * to its own namespaces right after each fork (joinself.c).  One such
+ * session per process. */
+int cz_session_join_self(struct cz_session *s, struct cz_error *err);
 
 /* Drop the reference; the last one out tears the container down.  Frees s.
- * After join_self, the caller is first moved back to its own cgroup. */
+ * After join_self, the caller first goes back to the host's namespaces;
+ * if it cannot, or if it is in the instance cgroup, it tears nothing down
+ * (an error; the next run finds the instance stale). */
 int cz_session_close(struct cz_session *s, struct cz_error *err);
 
 /* As close, for a session whose command never ran (interrupted before):

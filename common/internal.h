@@ -244,12 +244,10 @@ int cz_cgroup_mount(char *buf, size_t len);
 int cz_cgroup_path(const char *name, pid_t pid, char *path, size_t len, struct cz_error *err);
 int cz_cgroup_create(const char *path, struct cz_error *err);
 int cz_cgroup_kill(const char *path, struct cz_error *err);
-/* systemd hosts: the scope unit `unit` in `slice` around a placeholder
- * process (*holder, to be released with cz_cgroup_release once the leaf
- * is populated), and the instance cgroup, a leaf below it, in path. */
+/* systemd hosts: the scope unit `unit` in `slice`, the instance cgroup (a
+ * leaf below it) in path, and a process holding it there till teardown. */
 int cz_cgroup_scope(const char *unit, const char *slice, const char *desc, char *path, size_t len,
-		    pid_t *holder, struct cz_error *err);
-void cz_cgroup_release(pid_t holder);
+		    struct cz_error *err);
 
 /* ---- systemd (systemd.c) ---- */
 bool cz_systemd_host(void);
@@ -314,6 +312,28 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 bool cz_state_gone(int dirfd);
 
 pid_t cz_clone(uint64_t flags, int cgroupfd);
+
+/* ---- sessions (session.c, joinself.c) ---- */
+struct cz_session {
+	struct cz_config cfg;
+	struct cz_group g;
+	struct cz_state st;
+	int reffd;
+	int nsfd[CZ_NS_COUNT];
+	int cgfd;
+	int host_pid;			/* the caller's pid namespace, for its children */
+	bool did_setup;			/* this session set the instance up */
+	/* join_self (joinself.c): the caller's own namespaces, root and
+	 * cwd to go back to; whether it is inside now */
+	bool joined_self, inside, fork_failed;
+	int host_ns[CZ_NS_COUNT];
+	int host_root, host_cwd;
+};
+/* Before the teardown of a joined session: the caller back on the host
+ * and not in the instance cgroup, or -errno (then no teardown from it). */
+int cz_joined_leave(struct cz_session *s, struct cz_error *err);
+/* The session is freed: its caller's forks are left alone from now on. */
+void cz_joined_forget(struct cz_session *s);
 
 /* ---- small helpers (util.c) ---- */
 /* execve and posix_spawn take char *const argv[] for historical reasons

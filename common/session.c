@@ -27,19 +27,6 @@
 
 #include "internal.h"
 
-struct cz_session {
-	struct cz_config cfg;
-	struct cz_group g;
-	struct cz_state st;
-	int reffd;
-	int nsfd[CZ_NS_COUNT];
-	int cgfd;
-	int host_mnt, host_pid;		/* to get back for host-side work */
-	bool joined_self;
-	bool did_setup;			/* this session set the instance up */
-	int origcg;			/* join_self: the caller's own cgroup */
-};
-
 /* The first session of a process lives here, not on the heap: a front end
  * has just one, and the heap would be touched (faulted in) for it alone.
  * Measured with the dynamic glibc build, 1000 interleaved cold starts: 1%
@@ -73,15 +60,21 @@ static void session_close_fds(struct cz_session *s)
 
 static void session_free(struct cz_session *s)
 {
+	int i;
+
 	session_close_fds(s);
 	if (s->reffd >= 0)
 		close(s->reffd);
-	if (s->host_mnt >= 0)
-		close(s->host_mnt);
 	if (s->host_pid >= 0)
 		close(s->host_pid);
-	if (s->origcg >= 0)
-		close(s->origcg);
+	for (i = 0; i < CZ_NS_COUNT; i++)
+		if (s->host_ns[i] >= 0)
+			close(s->host_ns[i]);
+	if (s->host_root >= 0)
+		close(s->host_root);
+	if (s->host_cwd >= 0)
+		close(s->host_cwd);
+	cz_joined_forget(s);
 	cz_group_close(&s->g);
 	if (s == &first_slot)
 		__atomic_store_n(&first_slot_used, 0, __ATOMIC_RELEASE);
@@ -306,9 +299,9 @@ static int session_open(const struct cz_config *cfg, const char *group,
 	if (!s)
 		return cz_fail(err, ENOMEM, "out of memory");
 	s->cfg = *cfg;
-	s->reffd = s->cgfd = s->host_mnt = s->host_pid = s->origcg = -1;
+	s->reffd = s->cgfd = s->host_pid = s->host_root = s->host_cwd = -1;
 	for (i = 0; i < CZ_NS_COUNT; i++)
-		s->nsfd[i] = -1;
+		s->nsfd[i] = s->host_ns[i] = -1;
 	r = cz_group_load(cfg, group, container, &s->g, err);
 	if (r < 0) {
 		cz_log(cfg, LOG_WARNING | CZ_LOG_AUDIT, "refused %s for %s/%s: %s", cfg->user ? cfg->user : "?",
@@ -466,72 +459,6 @@ pid_t cz_session_start(const struct cz_config *cfg, const char *group,
 	return pid;
 }
 
-/* The cgroup directory we are in now (cgroup v2 line of /proc/self/cgroup). */
-static int open_own_cgroup(struct cz_error *err)
-{
-	char line[PATH_MAX], mnt[PATH_MAX], path[2 * PATH_MAX];
-	int r = cz_read_small_file(AT_FDCWD, "/proc/self/cgroup", line, sizeof line), fd;
-	char *p;
-
-	if (r < 0)
-		return cz_fail(err, -r, "/proc/self/cgroup: %s", strerror(-r));
-	p = strstr(line, "0::");
-	if (!p || (p != line && p[-1] != '\n'))
-		return cz_fail(err, ENOENT, "/proc/self/cgroup: no cgroup v2 entry");
-	p += 3;
-	p[strcspn(p, "\n")] = '\0';
-	r = cz_cgroup_mount(mnt, sizeof mnt);
-	if (r < 0)
-		return cz_fail(err, -r, "no cgroup2 file system mounted");
-	snprintf(path, sizeof path, "%s%s", mnt, p);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd >= 0 ? fd : cz_fail(err, errno, "%s: %m", path);
-}
-
-/* Out of the instance cgroup, back where join_self found us: the teardown
- * kills whatever is left in it. */
-static void back_to_own_cgroup(struct cz_session *s)
-{
-	int fd;
-
-	if (s->origcg < 0)
-		return;
-	fd = openat(s->origcg, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)!write(fd, "0", 1);
-		close(fd);
-	}
-}
-
-int cz_session_join_self(struct cz_session *s, bool with_cgroup, struct cz_error *err)
-{
-	int pidx = pid_ns_index(), r;
-
-	/* The way back for the host-side work at close (session_end). */
-	s->host_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-	if (s->host_mnt < 0)
-		return cz_fail(err, errno, "/proc/self/ns/mnt: %m");
-	if (with_cgroup) {
-		char procs[PATH_MAX + 16];
-		/* We must be able to go back, or the teardown would kill us. */
-		s->origcg = open_own_cgroup(err);
-		if (s->origcg < 0)
-			return s->origcg;
-		snprintf(procs, sizeof procs, "%s/cgroup.procs", s->st.cgroup);
-		r = cz_write_file(procs, "0");
-		if (r < 0)
-			return cz_fail(err, -r, "joining cgroup %s: %s", s->st.cgroup, strerror(-r));
-	}
-	if (s->nsfd[pidx] >= 0 && setns(s->nsfd[pidx], CLONE_NEWPID) < 0)
-		return cz_fail(err, errno, "entering the pid namespace: %m");
-	r = enter_namespaces(s, err);
-	if (r < 0)
-		return r;
-	s->joined_self = true;
-	session_close_fds(s);
-	return 0;
-}
-
 /* The end of a session that could not do its part now (err says why):
  * its hold goes with it, and the next run finds the instance stale and
  * tears it down, hooks and all. */
@@ -598,33 +525,14 @@ static int close_locked(struct cz_session *s, bool ran, struct cz_error *err)
 
 static int session_end(struct cz_session *s, bool ran, struct cz_error *err)
 {
-	int r, status;
-	pid_t pid;
+	int r = 0;
 
-	back_to_own_cgroup(s);
-	if (!s->joined_self) {
+	/* A PAM caller: back on the host and outside the instance cgroup,
+	 * or no teardown from here (joinself.c). */
+	if (s->joined_self)
+		r = cz_joined_leave(s, err);
+	if (r == 0)
 		r = close_locked(s, ran, err);
-		session_free(s);
-		return r;
-	}
-	/* We live inside the container now: do the host-side work in a child
-	 * that goes back to the host mount namespace. */
-	if (s->host_pid >= 0)
-		(void)!setns(s->host_pid, CLONE_NEWPID);
-	pid = fork();
-	if (pid < 0) {
-		r = cz_fail(err, errno, "fork: %m");
-		session_free(s);
-		return r;
-	}
-	if (pid == 0) {
-		if (setns(s->host_mnt, CLONE_NEWNS) < 0)
-			_exit(125);
-		_exit(close_locked(s, ran, err) < 0 ? 1 : 0);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	r = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : cz_fail(err, EIO, "teardown of %s/%s failed", s->g.group, s->g.container);
 	session_free(s);
 	return r;
 }

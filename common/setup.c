@@ -220,11 +220,9 @@ static int scope_names(const struct cz_group *g, struct cz_state *st, char *slic
 }
 
 /* Host side, before the namespaces exist: the state (naming the cgroup)
- * first, then the cgroup, then, for shared propagation, the tree's bind.
- * On systemd hosts *holder is the scope's placeholder process, to be
- * released once the setup process is in the cgroup. */
+ * first, then the cgroup, then, for shared propagation, the tree's bind. */
 static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk,
-		   struct cz_state *st, int *statefd, pid_t *holder, struct cz_error *err)
+		   struct cz_state *st, int *statefd, struct cz_error *err)
 {
 	char slice[CZ_PATH_MAX];
 	int r;
@@ -260,7 +258,7 @@ static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lo
 	if (r == 0 && st->unit[0]) {
 		char desc[2 * CZ_NAME_MAX + 64];
 		snprintf(desc, sizeof desc, "containerize %s/%s (instance %d)", g->group, g->container, (int)st->pid);
-		r = cz_cgroup_scope(st->unit, slice, desc, st->cgroup, sizeof st->cgroup, holder, err);
+		r = cz_cgroup_scope(st->unit, slice, desc, st->cgroup, sizeof st->cgroup, err);
 		if (r == 0)
 			r = cz_state_rewrite(*statefd, lk, st, err);
 	} else if (r == 0) {
@@ -270,11 +268,8 @@ static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lo
 	 * never detaches anything but it. */
 	if (r == 0 && g->prop == CZ_PROP_SHARED && (r = cz_share_tree(g, &st->treemnt, err)) == 0)
 		r = cz_state_rewrite(*statefd, lk, st, err);
-	if (r < 0) {
-		cz_cgroup_release(*holder);
-		*holder = -1;
+	if (r < 0)
 		setup_undo(cfg, g, lk, st);
-	}
 	return r;
 }
 
@@ -416,14 +411,13 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 {
 	struct setup_child c = { .g = g, .st = st, .dirfd = lk->dirfd, .becomes_command = command != NULL };
 	int statefd = -1, cgfd, cpu = -1, r;
-	pid_t holder = -1;
 	cpu_set_t cpus;
 
 	/* Before anything exists: a bad fstab line costs nothing to undo. */
 	r = cz_group_load_fstab(cfg, g, err);
 	if (r < 0)
 		return r;
-	r = prepare(cfg, g, lk, st, &statefd, &holder, err);
+	r = prepare(cfg, g, lk, st, &statefd, err);
 	if (r < 0) {
 		if (statefd >= 0)
 			close(statefd);
@@ -432,7 +426,6 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 	cgfd = open(st->cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cgfd < 0) {
 		r = cz_fail(err, errno, "setup: %s: %m", st->cgroup);
-		cz_cgroup_release(holder);
 		setup_undo(cfg, g, lk, st);
 		close(statefd);
 		return r;
@@ -454,9 +447,6 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 	}
 	if (r == CZ_SETUP_IN_CHILD)
 		return r;
-	/* The setup process is in the scope's leaf by now (or the setup
-	 * failed): the placeholder's part is done. */
-	cz_cgroup_release(holder);
 	close(cgfd);
 	close(statefd);
 	return r;

@@ -2,12 +2,13 @@
  * session inside the user's container.
  *
  * open_session sets the container up or joins it with the same library
- * code as the CLI, then moves the calling process itself (sshd's monitor,
- * su, login) into the container's namespaces and cgroup: everything it
- * forks afterwards — the user's shell — is inside.  close_session moves the
- * caller back to its own cgroup (the teardown kills what is left in the
- * instance's) and drops the session's hold; the host-side work runs in a
- * child that goes back to the host's mount namespace.
+ * code as the CLI, then joins the caller (sshd's monitor, su, login) to it
+ * (cz_session_join_self, joinself.c): the caller enters the container's
+ * namespaces, and everything it forks from then on — the user's shell —
+ * starts inside, in the instance cgroup, while the caller goes back to
+ * the host after each fork and never leaves its own cgroup (logind's
+ * session scope on a systemd host).  close_session drops the session's
+ * hold from the host side; the last one tears the container down.
  *
  * The module only returns PAM codes and logs through pam_syslog. */
 #include <errno.h>
@@ -210,7 +211,7 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 		free(h);
 		return PAM_SESSION_ERR;
 	}
-	if (cz_session_join_self(h->s, true, &err) < 0) {
+	if (cz_session_join_self(h->s, &err) < 0) {
 		struct cz_error e2 = { 0 };
 		pam_syslog(pamh, LOG_ERR, "cannot join container %s/%s for %s: %s", group, container, user, err.msg);
 		cz_session_close(h->s, &e2);

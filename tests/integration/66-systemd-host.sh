@@ -5,7 +5,11 @@
 # group and container; the unit is gone after the last session; `systemctl stop` of the unit
 # ends the container and the next run works, bind and unbind balanced; a SIGKILLed session's
 # orphaned unit is stopped by the next run; a D-Bus error (a masked slice) and an unreachable
-# systemd (no /run/systemd/private) give one line naming it, exit 125, nothing left.
+# systemd (no /run/systemd/private) give one line naming it, exit 125, nothing left; a PAM
+# login (sshd's stack with pam_containerize after pam_systemd) lands in the container while
+# sshd's session process stays in logind's session scope and the host's mount namespace,
+# logind lists the session, and after logout the teardown is complete, the unit gone, and
+# neither pam_systemd nor pam_containerize logs an error.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TAP_LIB/guest.sh"
 
@@ -75,6 +79,7 @@ assert_eq "" "$(units)" "the unit is gone after the last session"
 assert_eq "" "$(gin find /sys/fs/cgroup/containerize.slice -name 'containerize-*' 2>/dev/null)" \
 	"its cgroup is gone too"
 assert_eq "1 1 1" "$(hooks bind) $(hooks stop) $(hooks unbind)" "bind, stop and unbind ran once each"
+assert_eq "" "$(gin pgrep -x cz-scope-hold)" "no process of ours left"
 mounts0=$(guest_mounts)
 
 # --- a live instance: the unit, delegation, --list
@@ -90,7 +95,10 @@ Slice=containerize.slice" "$(sort "$T/run.out")" "the scope is active, delegated
 	run gin containerize --list
 	assert_contains "$out" "/sys/fs/cgroup/containerize.slice/$UNIT/payload" "--list names the leaf of the scope"
 	assert_eq "" "$(gin cat "/sys/fs/cgroup/containerize.slice/$UNIT/cgroup.procs")" \
-		"no process in the scope's own cgroup (the placeholder is gone; processes only in the leaf)"
+		"no process in the scope's own cgroup (processes only in the leaf)"
+	holder=$(gin pgrep -x cz-scope-hold)
+	assert_eq "0::/containerize.slice/$UNIT/payload" "$(gin grep ^0:: "/proc/$holder/cgroup")" \
+		"the process that keeps the scope alive is in the leaf too"
 	sleeper=$(gin pgrep -x sleep | head -n 1)
 	assert_eq "0::/containerize.slice/$UNIT/payload" "$(gin grep ^0:: "/proc/$sleeper/cgroup")" \
 		"the command's process is in the leaf"
@@ -131,10 +139,10 @@ else
 fi
 
 # --- systemd says no: a masked slice; no systemd to talk to
-nothing_left() { # nothing_left WHAT: no unit, run-dir entry, placeholder, hook
+nothing_left() { # nothing_left WHAT: no unit, run-dir entry, process of ours, hook
 	assert_eq "" "$(units)" "$1: no unit left"
 	assert_no_file "$G/run/containerize/g/c" "$1: no run-dir entry left"
-	assert_eq "" "$(gin pgrep -f cz-scope-hold)" "$1: no placeholder process left"
+	assert_eq "" "$(gin pgrep -x cz-scope-hold)" "$1: no process of ours left"
 	balanced && pass "$1: bind and unbind balanced" || fail "$1: bind and unbind balanced" "$(cat "$HL")"
 }
 gin systemctl mask --quiet containerize.slice
@@ -152,5 +160,48 @@ assert_error_line "$err" "no systemd at /run/systemd/private: one error line"
 assert_match "$err" '^containerize: cannot reach systemd at /run/systemd/private: ' \
 	"no systemd at /run/systemd/private: the error names it"
 nothing_left "no systemd at /run/systemd/private"
+# --- PAM: an sshd login of a mapped user
+guest_user builder || bail "a user in the guest"
+echo "builder g c" >"$G/etc/containerize.conf"
+chmod 644 "$G/etc/containerize.conf"
+grep -q '^@include common-session' "$G/etc/pam.d/sshd" || bail "sshd's stack includes common-session"
+echo "session required pam_containerize.so" >>"$G/etc/pam.d/sshd"
+grep -q pam_systemd "$G/etc/pam.d/common-session" && pass "pam_systemd is in common-session, before pam_containerize"
+since=$(gin date +%s)
+binds=$(hooks bind)
+gsh_as builder 'cat /cz-marker; grep ^0:: /proc/self/cgroup; id -u; sleep 3' >"$T/pam.out" 2>"$T/pam.err" &
+BG=$!
+track_pid "$BG"
+for i in $(seq 50); do
+	gin loginctl list-sessions --no-legend | grep -q builder && break
+	sleep 0.1
+done
+assert_match "$(gin loginctl list-sessions --no-legend)" ' builder ' "logind lists the PAM session while it is open"
+mon=$(gin pgrep -f '^sshd: builder \[priv\]' | head -n 1)
+assert_match "$(gin grep ^0:: "/proc/$mon/cgroup")" '^0::/user\.slice/user-[0-9]+\.slice/session-[0-9]+\.scope$' \
+	"sshd's session process stays in logind's session scope"
+assert_eq "$(gin readlink /proc/1/ns/mnt)" "$(gin readlink "/proc/$mon/ns/mnt")" \
+	"... and in the host's mount namespace"
+wait_exit "$BG" 30
+assert_eq 0 "$status" "the PAM login's command exits 0" || diag "$(cat "$T/pam.err")"
+assert_eq "inside-tree" "$(sed -n 1p "$T/pam.out")" "the login lands in the container"
+assert_match "$(sed -n 2p "$T/pam.out")" '^0::/containerize\.slice/containerize-g-c-[0-9]+\.scope/payload$' \
+	"... in the leaf of its scope unit"
+assert_eq "$(gin id -u builder)" "$(sed -n 3p "$T/pam.out")" "... as the user"
+for i in $(seq 100); do [ "$(hooks unbind)" -gt "$binds" ] && break; sleep 0.1; done
+assert_eq "$((binds + 1)) $((binds + 1)) $((binds + 1))" "$(hooks bind) $(hooks stop) $(hooks unbind)" \
+	"after logout: the teardown ran (bind, stop, unbind once each)"
+wait_no_unit
+assert_eq "" "$(units)" "after logout: no unit left"
+assert_no_file "$G/run/containerize/g/c" "after logout: no run-dir entry left"
+assert_eq "" "$(gin pgrep -x cz-scope-hold)" "after logout: no process of ours left"
+assert_eq "$mounts0" "$(guest_mounts)" "after logout: the guest's mount table is as before"
+for i in $(seq 50); do gin loginctl list-sessions --no-legend | grep -q builder || break; sleep 0.1; done
+assert_not_contains "$(gin loginctl list-sessions --no-legend)" " builder " "after logout: logind dropped the session"
+journal=$(gin journalctl -q -b --since "@$since" --no-pager)
+assert_contains "$journal" "tore down g/c" "the teardown is logged by the process that did it"
+assert_not_contains "$journal" "Failed to connect to system bus" "pam_systemd's close logs no bus error"
+assert_not_contains "$(printf '%s\n' "$journal" | grep -E 'pam_systemd|pam_containerize' | grep -iE 'fail|error|cannot')" \
+	"pam" "neither pam_systemd nor pam_containerize logs an error"
 
 done_testing
