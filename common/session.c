@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -168,7 +169,7 @@ static int open_live(struct cz_session *s, int dirfd, struct cz_error *err)
 /* A throwaway instance starts only while its base is not live: under the
  * base's lock (blk), taken before the instance's (throwaway.c), kept
  * until the instance is registered and its own lock taken. */
-static int lock_base(struct cz_session *s, struct cz_lock *blk, struct cz_error *err)
+static int base_not_live(struct cz_session *s, struct cz_lock *blk, struct cz_error *err)
 {
 	struct cz_error e = { 0 };
 	struct cz_state st;
@@ -193,6 +194,25 @@ static int lock_base(struct cz_session *s, struct cz_lock *blk, struct cz_error 
 			       n == 1 ? "" : "s");
 	}
 	return cz_clean_stale(&s->cfg, blk, &st, false, err);
+}
+
+/* The base's lock for a throwaway instance: the base not live, and the
+ * instances of it that died since (a SIGKILL) swept. */
+static int lock_base(struct cz_session *s, struct cz_lock *blk, struct cz_error *err)
+{
+	char live[8];
+	int r = base_not_live(s, blk, err);
+
+	if (r == 0)
+		cz_throwaway_live(&s->cfg, blk, live, sizeof live);
+	return r;
+}
+
+static bool tree_removed(const struct cz_group *g)
+{
+	struct stat sb;
+
+	return fstat(g->treefd, &sb) == 0 && sb.st_nlink == 0;
 }
 
 /* Under the lock of a container that is not live: a plain entry is
@@ -261,6 +281,11 @@ static int open_locked(struct cz_session *s, struct cz_lock *lk, struct cz_lock 
 	if (r != -ENOENT && s->st.base[0] && !base)
 		return cz_fail(err, ENOENT, "no container '%s' in group '%s': it was a throwaway instance of %s, "
 			       "now ended", lk->container, lk->group, s->st.base);
+	/* A plain entry of a name whose tree went while it waited for the
+	 * lock (a throwaway instance that ended meanwhile). */
+	if (!base && tree_removed(&s->g))
+		return cz_fail(err, ENOENT, "no container '%s' in group '%s': %s was removed meanwhile",
+			       lk->container, lk->group, s->g.tree);
 	r = check_base(s, lk, blk, err);
 	if (r < 0)
 		return r;

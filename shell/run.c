@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -310,20 +311,50 @@ int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *cont
 	return sig ? 128 + sig : ret;
 }
 
-/* --hold: until stdin ends or one of the ending signals comes (blocked,
- * read from a signalfd).  Whatever stdin carries is read and dropped. */
-static int hold_until_released(const sigset_t *ending)
+/* --hold's foothold inside the container: a process in its cgroup (and
+ * namespaces) that does nothing.  When the container ends under the hold
+ * (--stop, or systemctl stop of its unit), its death ends the hold too;
+ * when the hold dies, PR_SET_PDEATHSIG takes it along. */
+static void __attribute__((noreturn)) foothold(pid_t parent)
+{
+	sigset_t none;
+	int fd;
+
+	/* Nothing of the session's: a descriptor of `ref` kept here would
+	 * keep the instance live after the hold died. */
+	close_range(3, ~0U, 0);
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(0);
+	prctl(PR_SET_NAME, "cz-hold");
+	set_signals(false);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (;;)
+		pause();
+}
+
+/* --hold: until stdin ends, one of the ending signals comes (blocked,
+ * read from a signalfd), or the foothold dies (SIGCHLD).  Whatever stdin
+ * carries is read and dropped.  Returns 1 if the foothold died. */
+static int hold_until_released(const sigset_t *ending, pid_t foot)
 {
 	struct pollfd pfd[2];
 	struct signalfd_siginfo si;
 	char buf[4096];
+	int gone = 0;
 	ssize_t n;
 
 	pfd[0] = (struct pollfd){ .fd = 0, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = signalfd(-1, ending, SFD_CLOEXEC), .events = POLLIN };
 	if (pfd[1].fd < 0)
 		return -errno;
-	for (;;) {
+	while (!gone) {
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -331,8 +362,9 @@ static int hold_until_released(const sigset_t *ending)
 		}
 		if (pfd[1].revents & POLLIN) {
 			n = read(pfd[1].fd, &si, sizeof si);
-			if (n == (ssize_t)sizeof si)
+			if (n == (ssize_t)sizeof si && si.ssi_signo != SIGCHLD)
 				break;
+			gone = waitpid(foot, NULL, WNOHANG) == foot;
 		}
 		if (pfd[0].revents & (POLLNVAL | POLLERR))
 			break;
@@ -343,48 +375,67 @@ static int hold_until_released(const sigset_t *ending)
 		}
 	}
 	close(pfd[1].fd);
-	return 0;
+	return gone;
 }
 
 int cz_hold(struct cz_frontend *fe, const char *group, const char *container)
 {
 	struct cz_error err = { 0 };
 	struct cz_session *s;
-	sigset_t held;
+	sigset_t held, ending;
+	pid_t parent = getpid(), foot;
 	size_t i;
-	int sig, ret = 0;
+	int sig, ret = 0, r = 0;
 
 	sigemptyset(&held);
 	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
 		sigaddset(&held, forwarded[i]);
+	sigaddset(&held, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &held, NULL);
 	/* A reader that went away gets EPIPE, not the end of us: the
 	 * session must still be closed. */
 	signal(SIGPIPE, SIG_IGN);
-	if (cz_session_open(&fe->cfg, group, container, &s, &err) < 0) {
+	/* A signal during the setup: never ready, the setup undone. */
+	fe->cfg.interrupted = interrupted;
+	fe->cfg.interrupted_data = NULL;
+	foot = cz_session_start(&fe->cfg, group, container, &s, &err);
+	if (foot == 0) {
+		if (err.code) {
+			cz_errx("%s", err.msg);
+			_exit(fe->fail_status);
+		}
+		foothold(parent);
+	}
+	if (foot < 0) {
 		sig = held_signal(&held);
-		cz_errx("%s", err.msg);
+		if (foot != -EINTR || !sig)
+			cz_errx("%s", err.msg);
 		return sig ? 128 + sig : fe->fail_status;
 	}
-	/* Asked to end during the setup: never ready. */
-	sig = held_signal(&held);
-	if (!sig) {
-		if (printf("ready %s/%s %d\n", group, container, (int)cz_session_instance(s)) < 0 ||
-		    fflush(stdout) != 0) {
-			cz_errx("writing the ready line: %s", strerror(errno));
+	if (printf("ready %s/%s %d\n", group, container, (int)cz_session_instance(s)) < 0 || fflush(stdout) != 0) {
+		cz_errx("writing the ready line: %s", strerror(errno));
+		ret = fe->fail_status;
+	} else {
+		ending = held;
+		sigdelset(&ending, SIGUSR1);
+		sigdelset(&ending, SIGUSR2);
+		r = hold_until_released(&ending, foot);
+		if (r < 0) {
+			cz_errx("signalfd: %s", strerror(-r));
 			ret = fe->fail_status;
-		} else {
-			sigdelset(&held, SIGUSR1);
-			sigdelset(&held, SIGUSR2);
-			if (hold_until_released(&held) < 0) {
-				cz_errx("signalfd: %s", strerror(errno));
-				ret = fe->fail_status;
-			}
+		} else if (r > 0) {
+			cz_errx("%s/%s ended under the hold", group, container);
 		}
+	}
+	if (r <= 0) {
+		kill(foot, SIGKILL);
+		while (waitpid(foot, NULL, 0) < 0 && errno == EINTR)
+			;
 	}
 	if (cz_session_close(s, &err) < 0) {
 		cz_errx("%s", err.msg);
 		ret = fe->fail_status;
 	}
-	return sig ? 128 + sig : ret;
+	held_signal(&held);	/* consumed: the hold ended as asked */
+	return ret;
 }
