@@ -111,6 +111,11 @@ int cz_frontend_init(struct cz_frontend *fe, const char *ident)
 	prog = ident;
 	memset(fe, 0, sizeof *fe);
 	fe->fail_status = CZ_EXIT_FAIL;
+	/* Before anything else: nothing of ours may run under the caller's
+	 * limits (a user's RLIMIT_NOFILE or RLIMIT_FSIZE could make any step
+	 * fail at will). */
+	if (cz_limits_raise() < 0)
+		return -1;
 	/* syslog(3), facility authpriv.  A fixed ident, never argv[0]: glibc
 	 * formats no name the caller chose (CVE-2023-6246).  Connected at the
 	 * first message, on a datagram socket or else a stream one; with no

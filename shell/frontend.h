@@ -87,4 +87,10 @@ void cz_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * told why (one line). */
 void cz_map_unusable(const char *who, const struct cz_error *err);
 
+/* The caller's resource limits (limits.c): saved, and raised to what
+ * containerize needs, before any privileged work; handed back to COMMAND
+ * before it runs.  -1 after printing why. */
+int cz_limits_raise(void);
+int cz_limits_restore(void);
+
 #endif

@@ -180,6 +180,10 @@ static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, c
 	set_signals(false);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The caller's own limits, before the drop: RLIMIT_NPROC is checked
+	 * against the user's processes when the uid changes. */
+	if (cz_limits_restore() < 0)
+		_exit(fail_status);
 	if (become(cmd, shell, &envp) < 0)
 		_exit(fail_status);
 	environ = envp;		/* execvp searches the new PATH */
