@@ -258,16 +258,18 @@ void cz_rundir_remove(const struct cz_config *cfg, const char *group, struct cz_
 int cz_count_sessions(int reffd)
 {
 	struct stat sb;
-	char line[256];
+	char *line = NULL;
+	size_t size = 0;
 	FILE *f;
-	int n = 0;
+	int n = 0, e;
 
 	if (fstat(reffd, &sb) < 0)
 		return -errno;
 	f = fopen("/proc/locks", "re");
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof line, f)) {
+	/* Whole lines: a line cut in two would count as two, or as none. */
+	while (errno = 0, getline(&line, &size, f) >= 0) {
 		unsigned maj, min;
 		unsigned long ino;
 		char kind[16], adv[16], mode[16];
@@ -279,6 +281,8 @@ int cz_count_sessions(int reffd)
 		    min == minor(sb.st_dev) && ino == sb.st_ino)
 			n++;
 	}
+	e = errno;
+	free(line);
 	fclose(f);
-	return n;
+	return e ? -e : n;
 }
