@@ -74,6 +74,7 @@ int cz_limits_raise(void)
 	struct rlimit nocore;
 	char b[32], b2[32];
 	size_t i;
+	int e;
 
 	for (i = 0; i < NNEEDS; i++)
 		if (getrlimit(needs[i].resource, &saved[i]) < 0) {
@@ -92,14 +93,15 @@ int cz_limits_raise(void)
 		if (memcmp(&want, &saved[i], sizeof want) == 0 || setrlimit(needs[i].resource, &want) == 0)
 			continue;
 		/* EPERM: no CAP_SYS_RESOURCE.  As far as the hard limit goes. */
+		e = errno;
 		want = saved[i];
 		want.rlim_cur = want.rlim_max;
 		if (at_least(want.rlim_cur, needs[i].minimum) != want.rlim_cur) {
 			cz_errx("cannot raise %s to %s: %s (your hard limit is %s)", needs[i].name,
-				shown(needs[i].minimum, b, sizeof b), strerror(EPERM), shown(want.rlim_max, b2, sizeof b2));
+				shown(needs[i].minimum, b, sizeof b), strerror(e), shown(want.rlim_max, b2, sizeof b2));
 			return -1;
 		}
-		if (setrlimit(needs[i].resource, &want) < 0) {
+		if (want.rlim_cur != saved[i].rlim_cur && setrlimit(needs[i].resource, &want) < 0) {
 			cz_errx("cannot raise %s to %s: %s", needs[i].name, shown(want.rlim_cur, b, sizeof b),
 				strerror(errno));
 			return -1;
@@ -109,7 +111,8 @@ int cz_limits_raise(void)
 	 * container's secrets (as sudo); the kernel makes a setuid process
 	 * undumpable anyway unless fs.suid_dumpable says otherwise. */
 	nocore = (struct rlimit){ 0, saved_core.rlim_max };
-	(void)setrlimit(RLIMIT_CORE, &nocore);
+	if (saved_core.rlim_cur != 0)
+		(void)setrlimit(RLIMIT_CORE, &nocore);
 	/* A limit lowered under us all the same (prlimit by root) must give
 	 * EFBIG and an error we report, not a kill in the middle of a write;
 	 * CPU time beyond the hard limit is SIGKILL whatever we do. */

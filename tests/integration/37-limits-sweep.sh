@@ -152,21 +152,33 @@ sweep() {
 
 # (containerize raises what B sets, so beyond the few values where it cannot start at all,
 # every value behaves the same: the longest scenario, a teardown after A, takes a sample)
-sweep nofile $(seq 0 32) -- 0 1 2 3 4 5 6 8 12 16 24 32
-sweep fsize 0 1 50 100 200 300 500 1000 2048 4096
+# A sanitizer build reserves terabytes of address space before main: RLIMIT_AS and
+# RLIMIT_DATA stop it there whatever containerize does, so those are left to the plain pass.
+SAN=0
+[[ " ${MAKEFLAGS:-} SANITIZE=${SANITIZE:-}" == *" SANITIZE=1"* ]] && SAN=1
+if [ "${CZ_SKIP_SLOW:-}" = 1 ]; then
+	sweep nofile 0 3 4 5 8 16 32
+	sweep fsize 0 100 4096
+else
+	sweep nofile $(seq 0 32) -- 0 1 2 3 4 5 6 8 12 16 24 32
+	sweep fsize 0 1 50 100 200 300 500 1000 2048 4096
+fi
 sweep nproc 0 1 2
-sweep as 1000000 8000000 32000000 128000000
 sweep stack 16384 65536 262144 1048576
 sweep cpu 0 1
-sweep data 1000000 16000000
+if [ "$SAN" = 0 ]; then
+	sweep as 1000000 8000000 32000000 128000000
+	sweep data 1000000 16000000
+fi
 run as_user "$B" "$CZU" g c sh -c "$LOGCMD; id -u"
 assert_eq "0:$BUID" "$status:$out" "after the sweep: a normal run by B works"
 
 # --- the claims one by one
 # COMMAND gets the caller's own limits back, and default SIGXFSZ/SIGXCPU dispositions
+memlims=(--as=2000000000:unlimited --data=1500000000:unlimited)
+[ "$SAN" = 1 ] && memlims=()
 run as_user "$B" prlimit --nofile=40:2048 --fsize=12345:unlimited --nproc=300:400 --stack=4000000:unlimited \
-	--cpu=100:unlimited --as=2000000000:unlimited --data=1500000000:unlimited --core=0:1024 \
-	"$CZU" g c cat /proc/self/limits
+	--cpu=100:unlimited "${memlims[@]}" --core=0:1024 "$CZU" g c cat /proc/self/limits
 assert_eq 0 "$status" "B's command under B's own limits ran" || diag "$err"
 lim() { awk -v n="$1" 'index($0, n) == 1 { s = substr($0, length(n) + 1); split(s, f, " "); print f[1], f[2] }' <<<"$out"; }
 assert_eq "40 2048" "$(lim "Max open files")" "COMMAND gets the user's RLIMIT_NOFILE back"
@@ -174,8 +186,10 @@ assert_eq "12345 unlimited" "$(lim "Max file size")" "COMMAND gets the user's RL
 assert_eq "300 400" "$(lim "Max processes")" "COMMAND gets the user's RLIMIT_NPROC back"
 assert_eq "4000000 unlimited" "$(lim "Max stack size")" "COMMAND gets the user's RLIMIT_STACK back"
 assert_eq "100 unlimited" "$(lim "Max cpu time")" "COMMAND gets the user's RLIMIT_CPU back"
-assert_eq "2000000000 unlimited" "$(lim "Max address space")" "COMMAND gets the user's RLIMIT_AS back"
-assert_eq "1500000000 unlimited" "$(lim "Max data size")" "COMMAND gets the user's RLIMIT_DATA back"
+if [ "$SAN" = 0 ]; then
+	assert_eq "2000000000 unlimited" "$(lim "Max address space")" "COMMAND gets the user's RLIMIT_AS back"
+	assert_eq "1500000000 unlimited" "$(lim "Max data size")" "COMMAND gets the user's RLIMIT_DATA back"
+fi
 assert_eq "0 1024" "$(lim "Max core file size")" "COMMAND gets the user's RLIMIT_CORE back"
 run as_user "$B" "$CZU" g c sh -c 'grep -E "^Sig(Ign|Blk)" /proc/self/status'
 ign=$(awk '/^SigIgn/ { print $2 }' <<<"$out")
@@ -194,8 +208,10 @@ assert_eq "" "$(instances)" "... and each container set up for it was torn down 
 write_hook g bind "echo \"bind \$* $HOOKENV\" >>'$HOOKLOG'; cat /proc/self/limits >'$T/bind.limits'"
 hard_nproc=$(as_user "$B" prlimit --nproc -o HARD --noheadings | tr -d ' ')
 [ "$HARD" = 1 ] && hard_nproc=unlimited
-run as_user "$B" prlimit --nofile=20: --fsize=1000: --nproc=5: --cpu=5: --as=500000000: --stack=100000: \
-	--data=400000000: --core=1000:1000 "$CZU" g c true
+memlims=(--as=500000000: --data=400000000:)
+[ "$SAN" = 1 ] && memlims=()
+run as_user "$B" prlimit --nofile=20: --fsize=1000: --nproc=5: --cpu=5: "${memlims[@]}" --stack=100000: \
+	--core=1000:1000 "$CZU" g c true
 assert_eq 0 "$status" "B under small limits: the run works" || diag "$err"
 out=$(cat "$T/bind.limits")
 nofile=$(lim "Max open files")

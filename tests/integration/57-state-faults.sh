@@ -39,7 +39,9 @@ strerr() {
 faulty() { # faulty OP N ERRNO NAME ARGS...: containerize in the background with the shim
 	local op=$1 n=$2 e=$3 name=$4
 	shift 4
+	# (a sanitizer build's runtime would refuse to come after the shim)
 	env --default-signal LD_PRELOAD="$T/shim.so" CZ_FAULT_DIR="$CONTAINERIZE_RUNDIR" CZ_FAULT_OP="$op" \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
 		CZ_FAULT_N="$n" CZ_FAULT_ERRNO="$e" CZ_FAULT_LOG="$FAULTLOG" \
 		timeout -k 5 30 "$CZ" "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null &
 	BG_PID=$!
