@@ -36,6 +36,7 @@ tmpfs /dev/shm tmpfs nosuid,nodev,size=2m
 tmpfs /tmp/below-tmp tmpfs x-mount.mkdir
 $T/src-romount /mnt/romount none bind,rw,suid,x-mount.mkdir
 "
+cp "$FSTAB" "$T/fstab.main"
 run cz g c sh -c '
 	cat /mnt/rw/file /mnt/ro/file /mnt/r/sub/file
 	echo from-inside >/mnt/rw/new && echo rw-write-ok
@@ -65,6 +66,15 @@ assert_no_file "$T/src-ro/new" "nothing written through the ro bind"
 assert_eq "1 1" "$(hook_count bind) $(hook_count unbind)" "bind and unbind ran once each"
 assert_clean g c "$T/before"
 
+# libmount is loaded (dlopen, seen by the loader's LD_DEBUG) to parse an fstab, and only then:
+# a group without one, and a joiner, never load it.
+run env LD_DEBUG=files "$CZ" g c true
+assert_match "$err" 'file=libmount\.so\.1 .*dynamically loaded' "the setup of a group with an fstab loads libmount"
+rm "$FSTAB"
+run env LD_DEBUG=files "$CZ" g c true
+assert_eq "0 0" "$status $(grep -c 'file=libmount' "$T/run.err")" "a group without an fstab never loads libmount"
+cp "$T/fstab.main" "$FSTAB"
+
 # The parts of the setup around the fstab: after /proc /sys /dev /tmp, before profile.
 write_hook g profile 'grep -q " /mnt/rw " /proc/self/mountinfo && echo fstab-before-profile >/root/profile.log'
 run cz g c cat /root/profile.log
@@ -77,6 +87,8 @@ first=$BG_PID
 wait_file "$TREE/root/up" || fail "first session up" "$(cat "$T/first.err")"
 run cz g c sh -c 'grep -c " /mnt/rw " /proc/self/mountinfo'
 assert_eq 1 "$out" "a joiner adds no second copy of an entry"
+run env LD_DEBUG=files "$CZ" g c true
+assert_eq "0 0" "$status $(grep -c 'file=libmount' "$T/run.err")" "a joiner never loads libmount"
 touch "$TREE/root/go"
 wait_exit "$first"
 assert_eq 0 "$status" "the first session ends"
