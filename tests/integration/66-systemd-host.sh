@@ -1,4 +1,5 @@
 #!/bin/bash
+# timeout: 1500
 # A host run by systemd (a Debian 12 guest booted with systemd-nspawn, tests/lib/guest.sh),
 # driven over ssh inside it as its users would: root's containerize from a login session lands
 # in a transient scope unit with Delegate=yes (the instance in its leaf `payload`), named after
