@@ -107,9 +107,15 @@ static void before_fork(void)
 	if (!s)
 		return;
 	s->fork_failed = !s->inside && enter(s, &e) < 0;
-	if (s->fork_failed)
+	if (s->fork_failed) {
+		struct cz_error e2 = { 0 };
+		/* e.g. setns(CLONE_NEWNS) in a process with threads: the child
+		 * will exit; the caller must not stay half inside. */
 		cz_log(&s->cfg, LOG_ERR, "fork: the child cannot start inside %s/%s: %s", s->g.group,
 		       s->g.container, e.msg);
+		if (leave(s, &e2) < 0)
+			cz_log(&s->cfg, LOG_ERR, "%s", e2.msg);
+	}
 }
 
 static void in_parent(void)
