@@ -126,6 +126,7 @@ assert_contains "$T/contents" "./usr/lib/$MA/security/pam_containerize.so" "the 
 assert_eq "" "$(grep -E '/libexec/' "$T/contents")" "one program: nothing in libexec"
 czdeb=$(printf '%s\n' "${debs[@]}" | grep '/containerize_')
 assert_match "$(dpkg-deb -f "$czdeb" Depends)" '(^|, )libmount1(,|$)' "Depends names libmount1 (loaded with dlopen)"
+assert_match "$(dpkg-deb -f "$czdeb" Depends)" '(^|, )libsystemd0(,|$)' "Depends names libsystemd0 (loaded with dlopen on systemd hosts)"
 assert_match "$(dpkg-deb -f "$czdeb" Depends)" '(^|, )libc6 ' "Depends names libc6 (linked dynamically)"
 assert_eq "" "$(dpkg-deb -f "$czdeb" Built-Using)" "no Built-Using: nothing is linked statically"
 assert_eq "" "$(grep -E ' \./(trees|run|etc|var)(/|$)' "$T/contents")" "the packages ship nothing under /trees, /run, /etc or /var"
