@@ -47,8 +47,10 @@ for i in $(seq 200); do
 	cz --list 2>/dev/null | awk 'NR > 1 { print $1, $2 }' | grep -qx "debian bookworm" && break
 	sleep 0.1
 done
-IPID=$(cz --list | awk '$1 == "debian" && $2 == "bookworm" { print $4 }')
+IPID=$(cz --list | awk 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "PID") c = i }
+	$1 == "debian" && $2 == "bookworm" { print $c }')
 CG=$(instance_cgroup "$IPID")
+check "the instance cgroup is found ($CG)" grep -q . "$CG/cgroup.procs"
 in_container() { # the names of the container's processes, one a line
 	local p
 	for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do cat "/proc/$p/comm" 2>/dev/null; done
@@ -69,8 +71,9 @@ assert_eq "" "$(in_container | grep -x cron)" "no cron daemon runs in the contai
 # control: without the guard, the same start does start cron
 run cz debian bookworm sh -c 'mv /usr/sbin/policy-rc.d /usr/sbin/policy-rc.d.off && invoke-rc.d cron start; r=$?; mv /usr/sbin/policy-rc.d.off /usr/sbin/policy-rc.d; exit $r'
 assert_eq 0 "$status" "control: invoke-rc.d cron start without the guard" || diag "$out" "$err"
-for i in $(seq 50); do in_container | grep -qx cron && break; sleep 0.1; done
-assert_eq "cron" "$(in_container | grep -x cron | head -n 1)" "control: without the guard, cron runs"
+for i in $(seq 300); do in_container | grep -qx cron && break; sleep 0.1; done
+assert_eq "cron" "$(in_container | grep -x cron | head -n 1)" "control: without the guard, cron runs" ||
+	diag "invoke-rc.d said: $out $err" "in the container: $(in_container | xargs)"
 
 run cz debian bookworm bash -ic 'printf "%s\n" "${PS1@P}"'
 assert_match "$out" '^\(debian/bookworm\)root@' "Debian's bash prompt shows (GROUP/CONTAINER)"
