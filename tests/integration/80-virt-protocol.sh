@@ -101,7 +101,7 @@ assert_contains "$err" "containerize: " "... saying why"
 assert_no_file "$CONTAINERIZE_TREES/g/$inst" "nothing of the old instance is left in the group"
 
 # a command still running at revert is ended with its instance
-x sh -c 'sleep 300' &
+x sh -c 'sleep 300' 2>"$T/slow.err" &
 slow=$!
 sleep 0.5
 virt_send revert
@@ -134,8 +134,7 @@ assert_eq "" "$(live)" "EOF on stdin: the instance is gone"
 virt_start kill g base
 virt_send open
 assert_eq "ok" "${reply%% *}" "open (third server)"
-kill -KILL "$VPID"
-wait "$VPID" 2>/dev/null # reaped quietly
+{ kill -KILL "$VPID"; wait "$VPID"; } 2>/dev/null # reaped quietly
 i=0; while [ -n "$(live)" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 assert_eq "" "$(live)" "SIGKILL of the server ends its instance"
 
@@ -144,8 +143,7 @@ virt_start kill2 g base
 virt_send open
 assert_eq "ok" "${reply%% *}" "open (fourth server)"
 holder=$(pgrep -P "$VPID" | head -n 1)
-kill -KILL "$VPID" $holder
-wait "$VPID" 2>/dev/null
+{ kill -KILL "$VPID" $holder; wait "$VPID"; } 2>/dev/null
 sleep 0.5
 stale=$(live)
 diag "after SIGKILL of server and holder: ${stale:-nothing live}"
