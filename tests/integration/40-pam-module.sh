@@ -4,7 +4,8 @@
 # the user's command, close_session. Mapped user: inside the container, as the user; unmapped:
 # PAM_IGNORE; missing container, missing group, failing hook, bad option values:
 # PAM_SESSION_ERR with a syslog line saying why; unknown options logged, not fatal; group=,
-# container= (%u), conf=, trees=, rundir=; a SIGKILLed PAM caller counts as ended. And the
+# container= (%u), conf=, trees=, rundir=; a SIGKILLed PAM caller counts as ended; a caller found
+# in the instance cgroup at close tears nothing down and survives (fail safe). And the
 # module's exports: only pam_sm_open_session and pam_sm_close_session.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TAP_LIB/setuid-build.sh"
@@ -233,6 +234,33 @@ assert_not_contains "$(printf '%s\n' "$out" | awk '$1 == "g" && $2 == "c" { prin
 run pt plain "$U" cat /cz-marker
 assert_eq $'open PAM_SUCCESS\nmarker yes\ninside-tree' "$(sed -n 1,3p "$T/run.out")" "after SIGKILL of the PAM caller: the next session works"
 assert_eq "$(hook_count bind)" "$(hook_count unbind)" "after SIGKILL: the stale container was torn down, every setup had its teardown"
+
+# --- fail safe: a caller found in the instance cgroup at close tears nothing down (the kill
+# would take it); its hold goes with it, and the next session tears the instance down
+u0=$(hook_count unbind)
+rm -f "$T/held"
+PAMTEST_HOLD="$T/held" PAMTEST_HOLD_USR1=1 "$T/pamtest" "$PD" plain "$U" true >"$T/held.out" 2>&1 &
+hp=$!
+track_pid "$hp"
+if wait_nonempty "$T/held" 10; then
+	m=$(syslog_mark)
+	echo "$hp" >"$(sed -n 's/^cgroup=//p' "$CONTAINERIZE_RUNDIR/g/c/state")/cgroup.procs"
+	kill -USR1 "$hp"
+	wait "$hp"
+	assert_eq 0 "$?" "a caller in the instance cgroup at close survives its close_session"
+	assert_contains "$T/held.out" "close PAM_SESSION_ERR" "... which fails"
+	assert_eq "$u0" "$(hook_count unbind)" "... and tears nothing down"
+	if [ -n "$SYSLOG_FILE" ]; then
+		assert_contains "$(syslog_since "$m")" "in the cgroup of g/c" "... and says why in syslog"
+	else
+		skip "the reason is logged" "no private syslog"
+	fi
+	run pt plain "$U" cat /cz-marker
+	assert_eq $'open PAM_SUCCESS\nmarker yes\ninside-tree' "$(sed -n 1,3p "$T/run.out")" "the next session works"
+	assert_eq "$(hook_count bind)" "$(hook_count unbind)" "... after tearing the stale instance down"
+else
+	fail "the holding pamtest opened its session" "$(cat "$T/held.out")"
+fi
 
 assert_clean g c "$T/before"
 done_testing

@@ -14,6 +14,8 @@
  * setuid) unless PAMTEST_AS_ROOT is set, with stdin/stdout/stderr inherited.
  * PAMTEST_HOLD=FILE: FILE is created (empty) before open_session; after open_session (and the
  * command) "held" is written to it and the process sleeps forever (for SIGKILL tests);
+ * PAMTEST_HOLD_USR1 (with PAMTEST_HOLD): after "held", wait for SIGUSR1 instead of forever, then
+ * close the session as usual.
  * PAMTEST_NOCLOSE: skip close_session.
  * Exit status: 0 if open_session succeeded, 2 if it returned PAM_IGNORE, 1 otherwise,
  * 3 on usage or setup errors. */
@@ -22,6 +24,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <security/pam_appl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,13 +68,19 @@ int main(int argc, char **argv)
 	pam_handle_t *pamh = NULL;
 	const char *marker = getenv("PAMTEST_MARKER"), *hold = getenv("PAMTEST_HOLD");
 	struct passwd *pw;
-	int rc, st, holdfd = -1;
+	int rc, st, holdfd = -1, sig;
+	sigset_t usr1;
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: pamtest CONFDIR SERVICE USER [COMMAND [ARG...]]\n");
 		return 3;
 	}
 	pw = getpwnam(argv[3]);
+	if (hold && getenv("PAMTEST_HOLD_USR1")) {
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &usr1, NULL);	/* from the start: no signal is missed */
+	}
 	/* opened before open_session: afterwards this process may be in another mount namespace */
 	if (hold && (holdfd = open(hold, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
 		perror("pamtest: PAMTEST_HOLD");
@@ -122,8 +131,11 @@ int main(int argc, char **argv)
 	if (hold) {
 		if (write(holdfd, "held\n", 5) != 5)
 			return 3;
-		for (;;)
-			pause();
+		if (getenv("PAMTEST_HOLD_USR1"))
+			sigwait(&usr1, &sig);
+		else
+			for (;;)
+				pause();
 	}
 	if (!getenv("PAMTEST_NOCLOSE")) {
 		rc = pam_close_session(pamh, 0);
