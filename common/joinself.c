@@ -208,7 +208,9 @@ static bool in_instance_cgroup(const struct cz_session *s)
 		return false;
 	p += 3;
 	p[strcspn(p, "\n")] = '\0';
-	snprintf(mine, sizeof mine, "%s%s", mnt, strcmp(p, "/") == 0 ? "" : p);
+	/* A cgroup path too long to compare is not the instance's. */
+	if ((size_t)snprintf(mine, sizeof mine, "%s%s", mnt, strcmp(p, "/") == 0 ? "" : p) >= sizeof mine)
+		return false;
 	n = strlen(s->st.cgroup);
 	return strncmp(mine, s->st.cgroup, n) == 0 && (mine[n] == '\0' || mine[n] == '/');
 }

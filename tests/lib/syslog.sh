@@ -35,10 +35,11 @@ with open(out, 'a', buffering=1) as f:
         open(out + '.ready', 'w').close()
         while True:
             f.write(esc(s.recv(65536)) + '\n')
-    s.listen(16)
-    open(out + '.ready', 'w').close()
-    while True:
-        c, _ = s.accept()
+    # one thread per connection: a sender that keeps its connection open
+    # (any other containerize on the machine) must not hold up the others
+    import threading
+    lock = threading.Lock()
+    def serve(c):
         data = b''
         while True:
             d = c.recv(65536)
@@ -47,10 +48,16 @@ with open(out, 'a', buffering=1) as f:
             data += d
         c.close()
         recs = data.split(b'\0')
-        for r in recs[:-1]:
-            f.write(esc(r) + '\n')
-        if recs[-1]:
-            f.write(esc(recs[-1]) + ' <no NUL>\n')
+        with lock:
+            for r in recs[:-1]:
+                f.write(esc(r) + '\n')
+            if recs[-1]:
+                f.write(esc(recs[-1]) + ' <no NUL>\n')
+    s.listen(16)
+    open(out + '.ready', 'w').close()
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
 	python3 "$T/syslog-catch.py" "$kind" /dev/log "$SYSLOG_LOG" </dev/null >/dev/null 2>"$T/syslog-catch.err" &
 	pid=$!
