@@ -162,9 +162,13 @@ guest_stop() {
 			sleep 0.1
 		done
 	done
-	# nspawn's run files for this machine (the directories only if then empty)
+	# nspawn's run files for this machine and its image lock (left by a killed nspawn), the
+	# directories only if then empty
 	rm -rf "/run/systemd/nspawn/propagate/$GUEST_MACHINE" "/run/systemd/nspawn/unix-export/$GUEST_MACHINE"
-	for d in /run/systemd/nspawn/propagate /run/systemd/nspawn/unix-export /run/systemd/nspawn; do
+	[ -n "$GUEST" ] && [ -d "$GUEST" ] &&
+		rm -f "/run/systemd/nspawn/locks/inode-$(stat -c %d:%i "$GUEST")"
+	for d in /run/systemd/nspawn/propagate /run/systemd/nspawn/unix-export /run/systemd/nspawn/locks \
+		/run/systemd/nspawn; do
 		[ -d "$d" ] && rmdir "$d" 2>/dev/null
 	done
 	if [ -n "$GUEST" ] && [ -d "$GUEST" ]; then
