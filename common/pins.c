@@ -147,10 +147,10 @@ int cz_open_pins(int dirfd, int nsflags, int fds[CZ_NS_COUNT], struct cz_error *
 		if (fds[i] < 0)
 			return cz_fail(err, errno, "opening the %s namespace pin: %m", k->name);
 		/* Not pinned?  The caller has made sure the instance is live,
-		 * so the pin was made in another mount namespace: a namespace
-		 * made before the setup holds a copy of the run dir without
-		 * it (a private mount: the pin cannot propagate, and the
-		 * kernel never copies mount namespace pins into a new one). */
+		 * so the pin was made in another mount namespace: ours has a
+		 * copy of the run dir without it (a private mount: the pin
+		 * does not propagate, and copy_tree never copies a mount
+		 * namespace's pin into a new namespace, CL_COPY_MNT_NS_FILE). */
 		if (fstatfs(fds[i], &sfs) < 0 || sfs.f_type != NSFS_MAGIC)
 			return cz_fail(err, ESTALE, "the %s namespace pin is not mounted in this mount namespace "
 				       "(the container was set up from another one)", k->name);

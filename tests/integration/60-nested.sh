@@ -7,9 +7,9 @@
 # with "pinning the mnt namespace ...: Invalid argument". Here every pair (CPU the namespace was
 # made on, CPU of the start) is tried. 61..65 run the setup, join, SIGKILL, concurrency and stop
 # tests from inside such a namespace, unpinned.
-# A container set up from one mount namespace cannot be joined from another made before the pin
-# existed (the kernel copies no mount namespace pin into a new namespace, and the run dir is a
-# private mount): that is refused with one clear line, nothing broken.
+# A container set up from one mount namespace cannot be joined from another (the kernel copies no
+# mount namespace pin into a new namespace, and the run dir is a private mount): that is refused
+# with one clear line, nothing broken.
 . "$(dirname "$0")/../lib/tap.sh"
 
 setup_std
