@@ -389,15 +389,21 @@ static int start_one(const struct cz_config *cfg, struct cz_group *g, struct cz_
 	return r;
 }
 
-/* Run on the next CPU after cpu that we may run on: every CPU of the
- * machine, not only those of our affinity mask (the CPU whose id batch is
- * ahead may be outside it); sched_setaffinity says which exist and are
- * allowed.  Its number, or -1 when none is left. */
-static int next_cpu(int cpu)
+/* Run on the next CPU to try that we may run on: every CPU of the machine,
+ * not only those of our affinity mask (the CPU whose id batch is ahead may
+ * be outside it; sched_setaffinity says which exist and are allowed), but
+ * first, where the namespace that came out too old was most likely made
+ * (we ran there just before the clone), last.  *k counts the tries made;
+ * returns the CPU, or -1 when none is left. */
+static int next_cpu(int *k, int first)
 {
 	cpu_set_t one;
+	int cpu;
 
-	while (++cpu < CPU_SETSIZE) {
+	while (++*k <= CPU_SETSIZE) {
+		cpu = *k < CPU_SETSIZE ? *k : first;
+		if (cpu < 0 || (*k < CPU_SETSIZE && cpu == first))
+			continue;
 		CPU_ZERO(&one);
 		CPU_SET(cpu, &one);
 		if (sched_setaffinity(0, sizeof one, &one) == 0)
@@ -410,7 +416,7 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 	     struct cz_state *st, pid_t *command, struct cz_error *err)
 {
 	struct setup_child c = { .g = g, .st = st, .dirfd = lk->dirfd, .becomes_command = command != NULL };
-	int statefd = -1, cgfd, cpu = -1, r;
+	int statefd = -1, cgfd, k = -1, first, r;
 	cpu_set_t cpus;
 
 	/* Before anything exists: a bad fstab line costs nothing to undo. */
@@ -432,10 +438,11 @@ int cz_setup(const struct cz_config *cfg, struct cz_group *g, struct cz_lock *lk
 	}
 	c.caller_mntns = cz_mntns_caller_id();
 	/* Bounded: one try where we run, then one on each CPU. */
+	first = sched_getcpu();
 	while ((r = start_one(cfg, g, lk, st, statefd, cgfd, &c, command, err)) == SETUP_AGAIN) {
 		if (!c.cpus && sched_getaffinity(0, sizeof cpus, &cpus) == 0)
 			c.cpus = &cpus;
-		if (!c.cpus || (cpu = next_cpu(cpu)) < 0) {
+		if (!c.cpus || next_cpu(&k, first) < 0) {
 			r = cz_fail(err, EINVAL, "every CPU made a mount namespace older than the caller's, "
 				    "which the kernel would not let us pin (Linux 6.18 draws namespace ids from "
 				    "per-CPU batches); run containerize from the initial mount namespace");
