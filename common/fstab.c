@@ -368,7 +368,7 @@ int cz_fstab_parse(int fd, const char *name, struct cz_fstab **out, struct cz_er
 	struct parse p = { .name = name, .err = err };
 	struct cz_libmount lm = { 0 };
 	struct libmnt_table *tb = NULL;
-	char *text = malloc(FSTAB_MAX + 1), path[32];
+	char *text = malloc(FSTAB_MAX + 2), path[32];	/* + the NUL the scan stops at */
 	int *lines = NULL, r;
 	size_t n;
 	ssize_t len;
@@ -385,6 +385,7 @@ int cz_fstab_parse(int fd, const char *name, struct cz_fstab **out, struct cz_er
 		r = cz_fail(err, EFBIG, "%s: larger than %d bytes", name, FSTAB_MAX);
 		goto out;
 	}
+	text[len] = '\0';	/* scan_lines' strspn/strcspn must stop at the end */
 	r = scan_lines(text, (size_t)len, &lines, &p.nlines, &p);
 	if (r < 0)
 		goto out;

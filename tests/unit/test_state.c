@@ -13,7 +13,7 @@ int main(void)
 {
 	struct cz_state a = { 0 }, b;
 	struct cz_error e;
-	char buf[2 * PATH_MAX + 512], dir[] = "/tmp/cz-unit-XXXXXX";
+	char buf[2 * PATH_MAX + 512] = { 0 }, dir[] = "/tmp/cz-unit-XXXXXX";
 	int dfd;
 
 	a.complete = true;
