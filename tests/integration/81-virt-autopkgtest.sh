@@ -45,8 +45,10 @@ mkdir "$T/bin"
 ln -s "$REPO/virt/autopkgtest-virt-containerize" "$T/bin/autopkgtest-virt-containerize"
 ln -s "$CZ" "$T/bin/containerize"
 t0=$(date +%s)
-PATH="$T/bin:$PATH" timeout -k 10 900 autopkgtest -o "$T/out" "$T/cz-apt-test_1.0.dsc" \
-	-- containerize g bookworm >"$T/autopkgtest.log" 2>&1
+# The token names this run's leftover process (the testbed sees the host's /proc).
+token=$$$RANDOM
+PATH="$T/bin:$PATH" timeout -k 10 900 autopkgtest -o "$T/out" --env=CZ_APT_TEST_TOKEN=$token \
+	"$T/cz-apt-test_1.0.dsc" -- containerize g bookworm >"$T/autopkgtest.log" 2>&1
 rc=$?
 diag "autopkgtest took $(($(date +%s) - t0)) s"
 if [ "$rc" = 0 ]; then pass "autopkgtest PKG.dsc -- containerize g bookworm exits 0"
@@ -55,6 +57,7 @@ for t in break reverted as-user; do
 	assert_match "$T/out/summary" "^$t +PASS" "test $t passed"
 done
 assert_match "$T/autopkgtest.log" 'reverted: clean testbed' "after the breaks-testbed test the testbed was reverted"
+assert_eq "" "$(grep -lsa "60[0]\.$token" /proc/[0-9]*/cmdline)" "no leftover process of this run on the host"
 assert_match "$T/autopkgtest.log" 'as-user: runs as [a-z]' "a test without needs-root ran as a normal user"
 assert_eq "" "$(grep -E '^Get:[0-9]+ https?:' "$T/autopkgtest.log")" "nothing was downloaded (the cached tree has what the build needs)"
 
