@@ -23,14 +23,6 @@ mounts_snapshot >"$T/before"
 D=$S/work/src/pkg
 D2=$S/work/host-only
 mkdir -p "$D" "$D2" "$TREE$D"
-wait_live() { # wait_live G C: until --list shows G/C
-	local i
-	for i in $(seq 100); do
-		cz --list 2>/dev/null | awk 'NR > 1 { print $1, $2 }' | grep -qx "$1 $2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # --- the caller's directory: kept where it exists inside, else / with a note
 cd "$D" || bail "cd $D"

@@ -19,14 +19,6 @@ U=$NEW_USER
 TR=$CONTAINERIZE_TREES
 C=$TR/g/.container
 mounts_snapshot >"$T/before"
-wait_live() { # wait_live G C
-	local i
-	for i in $(seq 100); do
-		cz --list 2>/dev/null | awk 'NR > 1 { print $1, $2 }' | grep -qx "$1 $2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # --- a malformed map-file line
 set_map "$U g c

@@ -225,6 +225,16 @@ wait_nonempty() {
 	done
 }
 
+# wait_live G C: wait (up to 10 s) until `containerize --list` shows G/C
+wait_live() {
+	local i
+	for i in $(seq 100); do
+		cz --list 2>/dev/null | awk 'NR > 1 { print $1, $2 }' | grep -qx "$1 $2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # ---------------------------------------------------------------- host state
 
 cg2() { # the cgroup2 mount point
