@@ -2,6 +2,7 @@
 #ifndef CZ_TAP_H
 #define CZ_TAP_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,20 @@ static int tap_n, tap_failed;
 	ok(a_ && b_ && strcmp(a_, b_) == 0, __VA_ARGS__); \
 	if (!(a_ && b_ && strcmp(a_, b_) == 0)) printf("#   got '%s', expected '%s'\n", a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
 } while (0)
+
+/* Is libmount mapped into this process?  (It is loaded on first use only.) */
+static inline bool libmount_loaded(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	bool found = false;
+
+	while (f && fgets(line, sizeof line, f))
+		found |= strstr(line, "/libmount.so") != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
 
 static inline int done_testing(void)
 {

@@ -24,20 +24,6 @@ static int parse(const char *text, struct cz_fstab **t)
 	return r;
 }
 
-/* Is libmount mapped into this process? */
-static bool libmount_loaded(void)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[512];
-	bool found = false;
-
-	while (f && fgets(line, sizeof line, f))
-		found |= strstr(line, "/libmount.so") != NULL;
-	if (f)
-		fclose(f);
-	return found;
-}
-
 /* The entry's option list as "a,b=c" */
 static const char *opts(const struct cz_fstab_entry *en)
 {

@@ -63,20 +63,6 @@ static int kernel_mounts(void)
 	return n;
 }
 
-/* Is libmount mapped into this process? */
-static bool libmount_loaded(void)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[512];
-	bool found = false;
-
-	while (f && fgets(line, sizeof line, f))
-		found |= strstr(line, "/libmount.so") != NULL;
-	if (f)
-		fclose(f);
-	return found;
-}
-
 static void find(struct want *w, const char *target)
 {
 	snprintf(w->target, sizeof w->target, "%s", target);
