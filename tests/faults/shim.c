@@ -104,98 +104,69 @@ static int at_fault(const char *op, int dirfd, const char *name)
 
 #define NEXT(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
 
+/* The mode argument of an open that creates (absent otherwise: reading it
+ * would be undefined). */
+#define OPEN_MODE(flags, mode)						\
+	do {								\
+		if ((flags) & (O_CREAT | __O_TMPFILE)) {		\
+			va_list ap;					\
+			va_start(ap, flags);				\
+			mode = va_arg(ap, mode_t);			\
+			va_end(ap);					\
+		}							\
+	} while (0)
+
+/* Fail the call with the errno that expr gives, unless that is 0 (expr is
+ * a counted check: evaluated once). */
+#define FAIL_IF(expr)							\
+	do {								\
+		int e_ = (expr);					\
+		if (e_) {						\
+			errno = e_;					\
+			return -1;					\
+		}							\
+	} while (0)
+
 int openat(int dirfd, const char *name, int flags, ...)
 {
 	mode_t mode = 0;
-	va_list ap;
-	int e = at_fault("open", dirfd, name);
 
-	if (flags & (O_CREAT | __O_TMPFILE)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (e) {
-		errno = e;
-		return -1;
-	}
+	OPEN_MODE(flags, mode);
+	FAIL_IF(at_fault("open", dirfd, name));
 	return NEXT(openat)(dirfd, name, flags, mode);
-}
-
-int open(const char *name, int flags, ...)
-{
-	mode_t mode = 0;
-	va_list ap;
-	int e = at_fault("open", AT_FDCWD, name);
-
-	if (flags & (O_CREAT | __O_TMPFILE)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (e) {
-		errno = e;
-		return -1;
-	}
-	return NEXT(open)(name, flags, mode);
 }
 
 ssize_t read(int fd, void *buf, size_t len)
 {
-	int e = fd_fault("read", fd);
-
-	if (e) {
-		errno = e;
-		return -1;
-	}
+	FAIL_IF(fd_fault("read", fd));
 	return NEXT(read)(fd, buf, len);
 }
 
 ssize_t write(int fd, const void *buf, size_t len)
 {
-	int e = fd_fault("write", fd);
-
-	if (e) {
-		errno = e;
-		return -1;
-	}
+	FAIL_IF(fd_fault("write", fd));
 	return NEXT(write)(fd, buf, len);
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 {
-	int e = fd_fault("write", fd);
-
-	if (e) {
-		errno = e;
-		return -1;
-	}
+	FAIL_IF(fd_fault("write", fd));
 	return NEXT(pwrite)(fd, buf, len, off);
 }
 
 int renameat(int olddirfd, const char *oldname, int newdirfd, const char *newname)
 {
-	int e = at_fault("rename", newdirfd, newname);
-
-	if (e) {
-		errno = e;
-		return -1;
-	}
+	FAIL_IF(at_fault("rename", newdirfd, newname));
 	return NEXT(renameat)(olddirfd, oldname, newdirfd, newname);
 }
 
+/* The same under their other names (plain, _FORTIFY_SOURCE, LFS): glibc
+ * makes every one of them the same system call as the *at form above. */
 int rename(const char *oldname, const char *newname)
 {
-	int e = at_fault("rename", AT_FDCWD, newname);
-
-	if (e) {
-		errno = e;
-		return -1;
-	}
-	return NEXT(rename)(oldname, newname);
+	return renameat(AT_FDCWD, oldname, AT_FDCWD, newname);
 }
 
-/* The same under their other names (_FORTIFY_SOURCE, LFS). */
 ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 {
@@ -203,28 +174,26 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 	return read(fd, buf, len);
 }
 
+int open(const char *name, int flags, ...)
+{
+	mode_t mode = 0;
+
+	OPEN_MODE(flags, mode);
+	return openat(AT_FDCWD, name, flags, mode);
+}
+
 int openat64(int dirfd, const char *name, int flags, ...)
 {
 	mode_t mode = 0;
-	va_list ap;
 
-	if (flags & (O_CREAT | __O_TMPFILE)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
+	OPEN_MODE(flags, mode);
 	return openat(dirfd, name, flags, mode);
 }
 
 int open64(const char *name, int flags, ...)
 {
 	mode_t mode = 0;
-	va_list ap;
 
-	if (flags & (O_CREAT | __O_TMPFILE)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	return open(name, flags, mode);
+	OPEN_MODE(flags, mode);
+	return openat(AT_FDCWD, name, flags, mode);
 }

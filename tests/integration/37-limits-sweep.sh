@@ -43,15 +43,7 @@ prlimit --nofile=100:100 prlimit --nofile=200:200 true 2>/dev/null && HARD=1
 lim_of() { if [ "$HARD" = 1 ]; then echo "$1:$1"; else echo "$1:"; fi; }
 
 ran_count() { wc -l <"$RAN"; }
-wait_ran() { # wait_ran COUNT PID: until COUNT commands ran, or PID ended
-	local i
-	for i in $(seq 200); do
-		[ "$(ran_count)" -ge "$1" ] && return 0
-		alive "$2" || return 1
-		sleep 0.05
-	done
-	return 1
-}
+wait_ran() { wait_lines "$RAN" "$@"; } # wait_ran COUNT PID: until COUNT commands ran, or PID ended
 entry_gone() { local i; for i in $(seq 100); do [ ! -e "$CONTAINERIZE_RUNDIR/g/c" ] && return 0; sleep 0.05; done; return 1; }
 # the pid of the setuid containerize whose arguments end in WORD
 cz_pid_of() { pgrep -n -f "^$CZU g c sh -c .*$1" ; }

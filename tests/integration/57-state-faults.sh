@@ -47,15 +47,7 @@ faulty() { # faulty OP N ERRNO NAME ARGS...: containerize in the background with
 	BG_PID=$!
 	track_pid "$BG_PID"
 }
-wait_ran() { # wait_ran COUNT PID: until COUNT commands ran, or PID ended
-	local i
-	for i in $(seq 200); do
-		[ "$(ran_count)" -ge "$1" ] && return 0
-		alive "$2" || return 1
-		sleep 0.05
-	done
-	return 1
-}
+wait_ran() { wait_lines "$RAN" "$@"; } # wait_ran COUNT PID: until COUNT commands ran, or PID ended
 
 # problems: what is wrong after a case, one line each (empty: all is well); then the hook
 # log and ran.log start afresh for the next case

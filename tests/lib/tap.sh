@@ -225,6 +225,18 @@ wait_nonempty() {
 	done
 }
 
+# wait_lines FILE COUNT PID: wait (up to 10 s) until FILE has COUNT lines; fails at once if
+# PID ends first (the session that was to write them is gone)
+wait_lines() {
+	local i
+	for i in $(seq 200); do
+		[ "$(wc -l <"$1")" -ge "$2" ] && return 0
+		alive "$3" || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
 # wait_live G C: wait (up to 10 s) until `containerize --list` shows G/C
 wait_live() {
 	local i
