@@ -79,6 +79,23 @@ pid_t cz_session_start(const struct cz_config *cfg, const char *group,
 		       const char *container, struct cz_session **out,
 		       struct cz_error *err);
 
+/* cz_session_start for a child that only prepares and executes a
+ * command: fn(session, arg, err) runs in it, inside the container
+ * (err->code set if it could not get inside), and must end in execve or
+ * _exit.  A joining child borrows the caller's memory and the caller is
+ * stopped until fn has executed or exited (no page tables copied): fn
+ * must keep the vfork rules (common/vclone.c): no malloc or stdio state
+ * of its own, no writes to the caller's memory but what arg gives it for
+ * that; environ it may set (execvp searches its PATH), the caller gets
+ * its own back.  drops: fn drops privileges to a user before it executes
+ * (the child is then a fork unless the kernel keeps that user out of its
+ * memory: fs.suid_dumpable 0 or 2).  The first session's setup process (a
+ * fork) runs fn too.  Returns the child's pid, or -errno. */
+typedef void (*cz_child_fn)(struct cz_session *s, void *arg, const struct cz_error *err);
+pid_t cz_session_spawn(const struct cz_config *cfg, const char *group,
+		       const char *container, struct cz_session **out,
+		       cz_child_fn fn, void *arg, bool drops, struct cz_error *err);
+
 /* For a PAM caller (single-threaded, stays where it is for the login):
  * the caller enters the container's namespaces now, but not its cgroup;
  * every process it forks from now on starts inside (namespaces and
@@ -180,7 +197,8 @@ int cz_drop_privileges(const struct cz_identity *id, struct cz_error *err);
 /* Fail TIOCSTI/TIOCLINUX with EPERM in this process and its descendants. */
 int cz_block_tiocsti(struct cz_error *err);
 /* A fresh environment: the allow-list of env, plus HOME USER LOGNAME SHELL
- * PATH for id (strings of env are reused, not copied). */
+ * PATH for id (strings of env are reused, not copied); one allocation,
+ * freed with free(). */
 char **cz_clean_env(char *const *env, const struct cz_identity *id, const char *shell);
 
 /* The map file (SPEC 7). */

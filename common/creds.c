@@ -160,27 +160,33 @@ static bool env_allowed(const char *kv)
 
 char **cz_clean_env(char *const *env, const struct cz_identity *id, const char *shell)
 {
-	size_t n = 0, i, o = 0;
-	char **out;
+	const char *path = id->uid == 0 ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" :
+			   "/usr/local/bin:/usr/bin:/bin:/usr/games";
+	size_t n = 0, i, o = 0, len;
+	char **out, *p;
 
 	while (env && env[n])
 		n++;
-	out = calloc(n + 6, sizeof *out);
+	/* One block, the array and our five strings: free() frees it all. */
+	len = sizeof "HOME=" + sizeof "USER=" + sizeof "LOGNAME=" + sizeof "SHELL=" + sizeof "PATH=" +
+	      strlen(id->home) + 2 * strlen(id->user) + strlen(shell) + strlen(path);
+	out = calloc(1, (n + 6) * sizeof *out + len);
 	if (!out)
 		return NULL;
 	for (i = 0; i < n; i++)
 		if (env_allowed(env[i]))
 			out[o++] = env[i];
-	if (asprintf(&out[o++], "HOME=%s", id->home) < 0 ||
-	    asprintf(&out[o++], "USER=%s", id->user) < 0 ||
-	    asprintf(&out[o++], "LOGNAME=%s", id->user) < 0 ||
-	    asprintf(&out[o++], "SHELL=%s", shell) < 0 ||
-	    asprintf(&out[o++], "PATH=%s", id->uid == 0 ?
-		     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" :
-		     "/usr/local/bin:/usr/bin:/bin:/usr/games") < 0) {
-		free(out);
-		return NULL;
-	}
+	p = (char *)(out + n + 6);
+	out[o++] = p;
+	p += sprintf(p, "HOME=%s", id->home) + 1;
+	out[o++] = p;
+	p += sprintf(p, "USER=%s", id->user) + 1;
+	out[o++] = p;
+	p += sprintf(p, "LOGNAME=%s", id->user) + 1;
+	out[o++] = p;
+	p += sprintf(p, "SHELL=%s", shell) + 1;
+	out[o++] = p;
+	sprintf(p, "PATH=%s", path);
 	out[o] = NULL;
 	return out;
 }

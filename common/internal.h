@@ -312,6 +312,10 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 bool cz_state_gone(int dirfd);
 
 pid_t cz_clone(uint64_t flags, int cgroupfd);
+/* fn(arg) in a child that shares our memory, stopped until it executes or
+ * exits (vclone.c); its pid, -ENOSYS where that cannot be done (fork
+ * then), or -errno. */
+pid_t cz_vclone(int cgroupfd, void (*fn)(void *), void *arg);
 
 /* ---- sessions (session.c, joinself.c) ---- */
 struct cz_session {

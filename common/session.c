@@ -442,6 +442,72 @@ static pid_t session_fork(struct cz_session *s, struct cz_error *err)
 	return pid;
 }
 
+/* The joining child of cz_session_spawn, started by cz_vclone: it uses
+ * the parent's memory (the parent is stopped), so it writes nothing but
+ * its own error, and leaves the session's descriptors to O_CLOEXEC. */
+struct vchild {
+	struct cz_session *s;
+	cz_child_fn fn;
+	void *arg;
+	struct cz_error err;
+};
+
+static void vchild_main(void *data)
+{
+	struct vchild *c = data;
+
+	enter_namespaces(c->s, &c->err);
+	c->fn(c->s, c->arg, &c->err);
+}
+
+/* May a child that drops to a user before it executes share our memory?
+ * Once its uid changes, only the dumpable flag of the memory keeps that
+ * user from tracing it (ptrace, /proc/PID/mem, process_vm_writev:
+ * __ptrace_may_access), and with it ours, root's.  The kernel sets the
+ * flag to fs.suid_dumpable at the change (commit_creds): 0 or 2 keep the
+ * user out; 1, which proc(5) calls insecure, would let them in. */
+static bool drop_may_share(void)
+{
+	char v[8];
+
+	return cz_read_small_file(AT_FDCWD, "/proc/sys/fs/suid_dumpable", v, sizeof v) > 0 &&
+	       (v[0] == '0' || v[0] == '2') && (v[1] == '\n' || v[1] == '\0');
+}
+
+/* session_fork for cz_session_spawn: the child borrows our memory until
+ * it executes the command (vclone.c), or, where that cannot be done or
+ * would not be safe, a fork.  Its pid, or -errno. */
+static pid_t session_vfork(struct cz_session *s, cz_child_fn fn, void *arg, bool drops,
+			   struct cz_error *err)
+{
+	int pidx = pid_ns_index();
+	struct vchild c = { .s = s, .fn = fn, .arg = arg };
+	pid_t pid = -ENOSYS;
+
+	if (s->nsfd[pidx] >= 0 && setns(s->nsfd[pidx], CLONE_NEWPID) < 0)
+		return cz_fail(err, errno, "entering the pid namespace: %m");
+	if (!drops || drop_may_share())
+		pid = cz_vclone(s->cgfd, vchild_main, &c);
+	if (pid == -ENOSYS) {
+		pid = cz_clone(0, s->cgfd);
+		if (pid == 0) {
+			vchild_main(&c);
+			_exit(127);	/* fn does not return */
+		}
+		if (pid < 0)
+			pid = -errno;
+	}
+	if (pid < 0) {
+		if (s->host_pid >= 0)
+			(void)!setns(s->host_pid, CLONE_NEWPID);
+		return cz_fail(err, -pid, "fork: %s", strerror(-pid));
+	}
+	if (s->host_pid >= 0 && setns(s->host_pid, CLONE_NEWPID) < 0)
+		cz_log(&s->cfg, LOG_ERR, "returning to the host pid namespace: %m");
+	session_close_fds(s);
+	return pid;
+}
+
 int cz_session_open(const struct cz_config *cfg, const char *group,
 		    const char *container, struct cz_session **out,
 		    struct cz_error *err)
@@ -449,15 +515,22 @@ int cz_session_open(const struct cz_config *cfg, const char *group,
 	return session_open(cfg, group, container, out, NULL, err);
 }
 
-pid_t cz_session_start(const struct cz_config *cfg, const char *group,
-		       const char *container, struct cz_session **out,
-		       struct cz_error *err)
+/* cz_session_start and cz_session_spawn (fn non-NULL). */
+static pid_t session_start(const struct cz_config *cfg, const char *group, const char *container,
+			   struct cz_session **out, cz_child_fn fn, void *arg, bool drops,
+			   struct cz_error *err)
 {
 	pid_t command = 0, pid;
 	int r = session_open(cfg, group, container, out, &command, err);
 
-	if (r == CZ_SETUP_IN_CHILD)
+	if (r == CZ_SETUP_IN_CHILD) {
+		/* The setup process, a fork of ours: its memory is its own. */
+		if (fn) {
+			fn(*out, arg, err);
+			_exit(127);
+		}
 		return 0;
+	}
 	if (r < 0)
 		return r;
 	if (command > 0) {
@@ -473,7 +546,7 @@ pid_t cz_session_start(const struct cz_config *cfg, const char *group,
 		*out = NULL;
 		return cz_fail(err, EINTR, "interrupted");
 	}
-	pid = session_fork(*out, err);
+	pid = fn ? session_vfork(*out, fn, arg, drops, err) : session_fork(*out, err);
 	if (pid < 0) {
 		struct cz_error e = { 0 };
 		/* Nothing ran: leave as if this session had never been. */
@@ -482,6 +555,20 @@ pid_t cz_session_start(const struct cz_config *cfg, const char *group,
 		*out = NULL;
 	}
 	return pid;
+}
+
+pid_t cz_session_start(const struct cz_config *cfg, const char *group,
+		       const char *container, struct cz_session **out,
+		       struct cz_error *err)
+{
+	return session_start(cfg, group, container, out, NULL, NULL, false, err);
+}
+
+pid_t cz_session_spawn(const struct cz_config *cfg, const char *group,
+		       const char *container, struct cz_session **out,
+		       cz_child_fn fn, void *arg, bool drops, struct cz_error *err)
+{
+	return session_start(cfg, group, container, out, fn, arg, drops, err);
 }
 
 /* The end of a session that could not do its part now (err says why):

@@ -24,15 +24,24 @@ void cz_map_unusable(const char *who, const struct cz_error *err)
 	cz_errx("permission denied for %s: the map file grants nothing until it is fixed: %s", who, err->msg);
 }
 
+/* One line, one write(2), no stdio: it is also called by a joining
+ * child that borrows our memory (run.c), and a line never interleaves
+ * with another process's.  A longer message is cut. */
 void cz_errx(const char *fmt, ...)
 {
+	char line[2048];
 	va_list ap;
+	int n, m;
 
-	fprintf(stderr, "%s: ", prog);
+	n = snprintf(line, sizeof line, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (m < 0)
+		m = 0;
+	n += (size_t)m < sizeof line - (size_t)n - 1 ? m : (int)(sizeof line - (size_t)n - 2);
+	line[n++] = '\n';
+	(void)!write(2, line, (size_t)n);
 }
 
 /* With no /dev/log (no syslog daemon: a minimal VM or container) glibc's

@@ -72,7 +72,7 @@ static const char *pick_shell(const char *configured)
 }
 
 /* Become the user (if any): the filter while still root, then the drop. */
-static int become(const struct cz_command *cmd, const char *shell, char ***envp)
+static int become(const struct cz_command *cmd)
 {
 	struct cz_error err = { 0 };
 
@@ -80,11 +80,6 @@ static int become(const struct cz_command *cmd, const char *shell, char ***envp)
 		return 0;
 	if (cz_block_tiocsti(&err) < 0 || cz_drop_privileges(cmd->as, &err) < 0) {
 		cz_errx("%s", err.msg);
-		return -1;
-	}
-	*envp = cz_clean_env(cmd->env ? cmd->env : environ, cmd->as, shell);
-	if (!*envp) {
-		cz_errx("out of memory");
 		return -1;
 	}
 	return 0;
@@ -120,29 +115,82 @@ static int enter_dir(const struct cz_command *cmd, const char *where)
 	return 0;
 }
 
-/* The command's environment says where it runs: debian_chroot (Debian's
- * bash prompt shows it, as in schroot) unless the caller set one, and the
- * names the hooks get too. */
-static int mark_env(const char *group, const char *container)
-{
-	char both[2 * CZ_NAME_MAX + 2];
-
-	snprintf(both, sizeof both, "%s/%s", group, container);
-	if (setenv("debian_chroot", both, 0) < 0 || setenv("CONTAINERIZE_GROUP", group, 1) < 0 ||
-	    setenv("CONTAINERIZE_INSTANCE", container, 1) < 0) {
-		cz_errx("out of memory");
-		return -1;
-	}
-	return 0;
-}
-
 /* The container a command runs in, for the child and its messages. */
 struct place {
 	const char *group, *container;
 	char where[2 * CZ_NAME_MAX + 2];	/* GROUP/CONTAINER */
-	const char *group_shell;		/* the group's shell file: "" if none */
-	char group_shell_file[4200];		/* its path, for messages */
+	char group_shell_file[4200];		/* the group's shell file, for messages */
 };
+
+/* What the command's process needs, made ready before the session starts:
+ * a joining child borrows our memory (cz_session_spawn) and must not
+ * allocate.  It writes only envp[shell_slot] and shell_env. */
+struct child_plan {
+	const struct cz_command *cmd;
+	const struct place *p;
+	int fail_status;
+	char **envp;			/* the command's environment */
+	int shell_slot;			/* envp's SHELL=, to fill in; -1: none */
+	char shell_env[300];		/* SHELL=the shell picked inside */
+	char marks[3][2 * CZ_NAME_MAX + 32];
+	/* envp when it fits: the start-up path touches no heap (malloc's
+	 * first use costs page faults and system calls). */
+	char *small_env[256];
+};
+
+/* The command's environment says where it runs: debian_chroot (Debian's
+ * bash prompt shows it, as in schroot) unless the caller set one, and the
+ * names the hooks get too.  A new array (the strings are base's or the
+ * plan's); NULL if out of memory. */
+static char **command_env(struct child_plan *c, char *const *base, const char *group,
+			  const char *container)
+{
+	static const char *const ours[] = { "CONTAINERIZE_GROUP=", "CONTAINERIZE_INSTANCE=" };
+	bool chroot_set = false;
+	size_t n = 0, i, o = 0;
+	char **out;
+
+	while (base && base[n])
+		n++;
+	out = n + 4 <= sizeof c->small_env / sizeof c->small_env[0] ? c->small_env : calloc(n + 4, sizeof *out);
+	if (!out)
+		return NULL;
+	snprintf(c->marks[0], sizeof c->marks[0], "debian_chroot=%s/%s", group, container);
+	snprintf(c->marks[1], sizeof c->marks[1], "%s%s", ours[0], group);
+	snprintf(c->marks[2], sizeof c->marks[2], "%s%s", ours[1], container);
+	for (i = 0; i < n; i++) {
+		if (strncmp(base[i], ours[0], strlen(ours[0])) == 0 ||
+		    strncmp(base[i], ours[1], strlen(ours[1])) == 0)
+			continue;
+		if (strncmp(base[i], "debian_chroot=", 14) == 0)
+			chroot_set = true;
+		out[o++] = base[i];
+	}
+	if (!chroot_set)
+		out[o++] = c->marks[0];
+	out[o++] = c->marks[1];
+	out[o++] = c->marks[2];
+	out[o] = NULL;
+	return out;
+}
+
+/* The plan for cmd: its environment (the caller's, or for a user the
+ * allow-list's) with the marks.  -1 after a message. */
+static int plan_command(struct child_plan *c, char **clean, const char *group, const char *container)
+{
+	int i;
+
+	c->shell_slot = -1;
+	c->envp = command_env(c, clean ? clean : environ, group, container);
+	if (!c->envp) {
+		cz_errx("out of memory");
+		return -1;
+	}
+	for (i = 0; clean && c->envp[i]; i++)
+		if (strncmp(c->envp[i], "SHELL=", 6) == 0)
+			c->shell_slot = i;
+	return 0;
+}
 
 /* Why the exec failed, naming what ran and, for a shell, where it was
  * chosen: a shell in a shell file that the tree lacks must not read as
@@ -162,18 +210,22 @@ static void exec_failed(const struct cz_command *cmd, const struct place *p, con
 			p->where, strerror(e));
 }
 
-static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, const struct place *p,
-						 int fail_status)
+/* The command's process, inside the container: a joining one shares our
+ * memory (the vfork rules of cz_session_spawn: nothing allocated, no
+ * stdio buffer, writes only to the plan's SHELL slot and environ). */
+static void __attribute__((noreturn)) child_exec(struct child_plan *c, const char *group_shell)
 {
+	const struct cz_command *cmd = c->cmd;
+	const struct place *p = c->p;
 	bool argv_given = cmd->argv && cmd->argv[0];
 	bool own = cmd->shell && cmd->shell[0];
 	/* Where the shell was chosen: the map rule, the group, else none. */
-	const char *from = own ? cmd->shell_from : p->group_shell[0] ? p->group_shell_file : NULL;
+	const char *from = own ? cmd->shell_from : group_shell[0] ? p->group_shell_file : NULL;
 	/* The shell runs, or names SHELL for a user; root's COMMAND needs
 	 * none (no probing for bash on its way to exec). */
-	const char *shell = argv_given && !cmd->as ? "" : pick_shell(own ? cmd->shell : p->group_shell);
+	const char *shell = argv_given && !cmd->as ? "" : pick_shell(own ? cmd->shell : group_shell);
 	const char *base = strrchr(shell, '/') ? strrchr(shell, '/') + 1 : shell;
-	char **envp = environ, dashed[300];
+	char dashed[300];
 	sigset_t none;
 	int e;
 
@@ -182,13 +234,18 @@ static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, c
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* The caller's own limits, before the drop: RLIMIT_NPROC is checked
 	 * against the user's processes when the uid changes. */
-	if (cz_limits_restore() < 0)
-		_exit(fail_status);
-	if (become(cmd, shell, &envp) < 0)
-		_exit(fail_status);
-	environ = envp;		/* execvp searches the new PATH */
-	if (mark_env(p->group, p->container) < 0 || enter_dir(cmd, p->where) < 0)
-		_exit(fail_status);
+	if (cz_limits_restore() < 0 || become(cmd) < 0)
+		_exit(c->fail_status);
+	if (c->shell_slot >= 0) {
+		if ((size_t)snprintf(c->shell_env, sizeof c->shell_env, "SHELL=%s", shell) >= sizeof c->shell_env) {
+			cz_errx("the shell %s: name too long", shell);
+			_exit(c->fail_status);
+		}
+		c->envp[c->shell_slot] = c->shell_env;
+	}
+	environ = c->envp;	/* execvp searches its PATH (the parent gets its own back) */
+	if (enter_dir(cmd, p->where) < 0)
+		_exit(c->fail_status);
 	/* Descriptors the caller gave us beyond 0-2 do not pass (as sudo's
 	 * closefrom); ours are all O_CLOEXEC. */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -208,6 +265,18 @@ static void __attribute__((noreturn)) child_exec(const struct cz_command *cmd, c
 	e = errno;
 	exec_failed(cmd, p, shell, from, e);
 	_exit(e == ENOENT ? CZ_EXIT_NOTFOUND : CZ_EXIT_NOEXEC);
+}
+
+/* cz_session_spawn's fn: inside the container (or err says why not). */
+static void command_child(struct cz_session *s, void *arg, const struct cz_error *err)
+{
+	struct child_plan *c = arg;
+
+	if (err->code) {
+		cz_errx("%s", err->msg);
+		_exit(c->fail_status);
+	}
+	child_exec(c, cz_session_shell(s));
 }
 
 /* The command runs; we wait, forwarding signals, then end the session. */
@@ -276,8 +345,10 @@ int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *cont
 		     const struct cz_command *cmd)
 {
 	struct place p = { .group = group, .container = container };
+	struct child_plan c = { .cmd = cmd, .p = &p, .fail_status = fe->fail_status };
 	struct cz_error err = { 0 };
 	struct cz_session *s;
+	char **clean = NULL;
 	sigset_t held;
 	int sig, ret;
 	size_t i;
@@ -285,6 +356,14 @@ int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *cont
 
 	snprintf(p.where, sizeof p.where, "%s/%s", group, container);
 	snprintf(p.group_shell_file, sizeof p.group_shell_file, "%s/%s/.container/shell", fe->cfg.trees, group);
+	if (cmd->as && !(clean = cz_clean_env(cmd->env ? cmd->env : environ, cmd->as, ""))) {
+		cz_errx("out of memory");
+		return fe->fail_status;
+	}
+	if (plan_command(&c, clean, group, container) < 0) {
+		free(clean);
+		return fe->fail_status;
+	}
 	sigemptyset(&held);
 	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
 		sigaddset(&held, forwarded[i]);
@@ -294,15 +373,10 @@ int cz_enter_and_run(struct cz_frontend *fe, const char *group, const char *cont
 	 * and undoes the session (then returns -EINTR). */
 	fe->cfg.interrupted = interrupted;
 	fe->cfg.interrupted_data = NULL;
-	pid = cz_session_start(&fe->cfg, group, container, &s, &err);
-	if (pid == 0) {
-		if (err.code) {
-			cz_errx("%s", err.msg);
-			_exit(fe->fail_status);
-		}
-		p.group_shell = cz_session_shell(s);
-		child_exec(cmd, &p, fe->fail_status);
-	}
+	pid = cz_session_spawn(&fe->cfg, group, container, &s, command_child, &c, cmd->as != NULL, &err);
+	if (c.envp != c.small_env)
+		free(c.envp);
+	free(clean);
 	if (pid < 0) {
 		sig = held_signal(&held);
 		if (pid != -EINTR || !sig)
