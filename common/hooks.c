@@ -93,12 +93,17 @@ int cz_hook_run(const struct cz_hook_env *he, const char *path, char *const argv
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, 2, 1);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	/* The marker, made in the hook's process after the fork: a SIGKILL
+	 * of ours from then on leaves a hook that runs and its record. */
+	r = 0;
+	if (he->started && (r = posix_spawn_file_actions_addopen(&fa, 3, he->started, O_WRONLY | O_CREAT |
+								 O_NOFOLLOW, 0600)) == 0)
+		r = posix_spawn_file_actions_addclose(&fa, 3);
 	posix_spawn_file_actions_addchdir_np(&fa, "/");
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	r = he->starting ? -he->starting(he->starting_data) : 0;
 	if (r == 0)
 		r = spawn_as_root(&child, path, &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);

@@ -124,7 +124,9 @@ struct cz_state {
 	char unit[256];			/* systemd hosts: the instance's scope unit */
 	uint64_t treemnt;		/* shared: our bind of the tree on the host
 					   (its mount id), 0 if none was made */
-	int teardown;			/* 0; 1 once `stop` started; 2 once `unbind` started */
+	int teardown;			/* read only: how far the teardown of a state
+				   written before the hook markers got (1: `stop`
+				   started, 2: `unbind` too) */
 	char base[CZ_NAME_MAX + 1];	/* a throwaway instance's base, else "" */
 };
 
@@ -171,6 +173,10 @@ void cz_lock_release(struct cz_lock *lk);
 /* Marker made by the setup process right before the bind hook starts:
  * unbind runs at teardown only if it exists. */
 #define CZ_BIND_MARKER "bind-started"
+/* Markers made by the teardown's stop and unbind hooks' own processes
+ * (cz_hook_env.started): a hook whose marker exists is never run again. */
+#define CZ_STOP_MARKER "stop-started"
+#define CZ_UNBIND_MARKER "unbind-started"
 /* Remove everything of the container from the run dir, the lock last. */
 void cz_rundir_remove(const struct cz_config *cfg, const char *group, struct cz_lock *lk);
 int cz_count_sessions(int reffd);
@@ -266,14 +272,13 @@ struct cz_hook_env {
 	const struct cz_group *g;
 	pid_t pid;
 	const char *cgroup;
-	/* If set, called when everything for the hook's process is ready,
-	 * just before it is made: the teardown records there that the hook
-	 * started, so that a SIGKILL between the record and the hook's start
-	 * (which would lose the hook for good) has a few microseconds to
-	 * land in rather than the whole preparation.  A -errno from it
-	 * cancels the hook: cz_hook_run returns it without starting it. */
-	int (*starting)(void *data);
-	void *starting_data;
+	/* If set, the absolute path of a marker file that the hook's own
+	 * process creates right before it executes the hook (teardown.c):
+	 * the record "this hook started" then exists if and only if the
+	 * hook's process does, whatever SIGKILLs its parent.  A record made
+	 * by the parent before the spawn would lose the hook for good if a
+	 * SIGKILL landed between the two. */
+	const char *started;
 };
 /* Run a hook with stdin /dev/null and stdout on our stderr; the status is
  * a wait status, returns -errno only if it could not be started (then

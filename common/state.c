@@ -8,9 +8,10 @@
  * when the namespaces are pinned (cz_state_complete): a rename costs as
  * much as the rest of the file work together.  Under the lock no session
  * reads it meanwhile; `--list` reads without the lock and skips a state
- * that is empty, unreadable or incomplete.  Later rewrites (the teardown's
- * progress) go to a temporary file and are renamed, so a reader sees the
- * old or the new state, never half of one. */
+ * that is empty, unreadable or incomplete.  A later rewrite
+ * (cz_state_write) goes to a temporary file and is renamed, so a reader
+ * sees the old or the new state, never half of one.  The teardown's
+ * progress is not in the state: its hooks' marker files (teardown.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -13,68 +13,58 @@
 
 #include "internal.h"
 
-/* Record how far the teardown got before each hook: a session killed in
- * the middle leaves state that makes the next run finish the teardown
- * without running a hook twice. */
-struct progress {
-	const struct cz_config *cfg;
-	struct cz_lock *lk;
-	struct cz_state *st;
-	int phase;
-	bool recorded;
+/* How far the teardown got is in marker files beside the state, each made
+ * by its hook's own process right before the hook executes (hooks.c): a
+ * session killed at any moment leaves state that makes the next run finish
+ * the teardown, running every hook that has not started and none twice.
+ * Their names carry the instance (pid and start time): one left by a crash
+ * after its state went never speaks for a later instance there. */
+static const char *const markers[CZ_HOOK_COUNT] = {
+	[CZ_HOOK_STOP] = CZ_STOP_MARKER,
+	[CZ_HOOK_UNBIND] = CZ_UNBIND_MARKER,
 };
 
-static int progress(void *data)
+static void marker_name(const struct cz_state *st, enum cz_hook h, char *buf, size_t len)
 {
-	struct progress *p = data;
-	struct cz_error e = { 0 };
-	int r;
-
-	p->st->teardown = p->phase;
-	r = cz_state_write(p->lk, p->st, &e);
-	if (r < 0 && cz_transient(r)) {
-		/* Unrecorded, the hook would run again after a crash: not now;
-		 * the next run may well record it. */
-		p->st->teardown = p->phase - 1;
-		cz_log(p->cfg, LOG_ERR, "%s", e.msg);
-		return r;
-	}
-	if (r < 0)
-		cz_log(p->cfg, LOG_ERR, "%s", e.msg);	/* never will: run it */
-	p->recorded = r == 0;
-	return 0;
+	snprintf(buf, len, "%s.%d.%lld", markers[h], (int)st->pid, st->started);
 }
 
-/* The hook, with the progress recorded at the last moment before it
- * starts (struct cz_hook_env).  A hook that ran and failed is logged and
- * the teardown goes on; one that could not be started (EAGAIN, ENOMEM, its
- * progress not recorded) is undone from the record and, if that was an
- * error of the moment, stops the teardown here: -errno. */
-static int run_hook(const struct cz_config *cfg, struct cz_lock *lk, const struct cz_group *g,
-		    struct cz_state *st, enum cz_hook h, int phase, struct cz_error *err)
+/* Has hook h started?  (phase: what a state of a version before the
+ * markers recorded instead, st->teardown.) */
+static bool started(const struct cz_lock *lk, const struct cz_state *st, enum cz_hook h, int phase)
 {
-	struct progress p = { cfg, lk, st, phase, false };
-	struct cz_hook_env he = { .g = g, .pid = st->pid, .cgroup = st->cgroup,
-				  .starting = progress, .starting_data = &p };
-	char path[CZ_PATH_MAX + 16], pid[24];
+	char name[96];
+
+	marker_name(st, h, name, sizeof name);
+	return st->teardown >= phase || cz_exists(lk->dirfd, name);
+}
+
+/* The hook, its marker made by its own process.  A hook that ran and
+ * failed is logged and the teardown goes on; one that could not be started
+ * (EAGAIN, ENOMEM, its marker not made) leaves no marker and, if that was
+ * an error of the moment, stops the teardown here: -errno. */
+static int run_hook(const struct cz_config *cfg, struct cz_lock *lk, const struct cz_group *g,
+		    struct cz_state *st, enum cz_hook h, struct cz_error *err)
+{
+	char path[CZ_PATH_MAX + 16], pid[24], name[96], marker[CZ_PATH_MAX + 100];
+	struct cz_hook_env he = { .g = g, .pid = st->pid, .cgroup = st->cgroup, .started = marker };
 	char *argv[] = { path, st->tree, h == CZ_HOOK_STOP ? pid : NULL, NULL };
 	struct cz_error e = { 0 };
 	int r;
 
 	snprintf(path, sizeof path, "%s/%s", g->confdir, cz_hook_names[h]);
 	snprintf(pid, sizeof pid, "%d", (int)st->pid);
+	marker_name(st, h, name, sizeof name);
+	snprintf(marker, sizeof marker, "%s/%s", lk->dir, name);
 	r = cz_hook_run_checked(&he, h, path, argv, &e);
 	if (r == 0 || r == -ECANCELED) {
 		if (r < 0)
 			cz_log(cfg, LOG_ERR, "%s", e.msg);
 		return 0;
 	}
-	if (p.recorded) {
-		struct cz_error e2 = { 0 };
-		st->teardown = phase - 1;
-		if (cz_state_write(lk, st, &e2) < 0)
-			cz_log(cfg, LOG_ERR, "%s (the %s hook did not start)", e2.msg, cz_hook_names[h]);
-	}
+	/* Not started (its process may have made the marker, then failed to
+	 * execute it): the next run may try again. */
+	unlinkat(lk->dirfd, name, 0);
 	if (cz_transient(r))
 		return cz_fail(err, -r, "%s", e.msg);
 	cz_log(cfg, LOG_ERR, "%s", e.msg);
@@ -138,9 +128,8 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 	have_group = g != NULL;
 	if (!st.tree[0] && g)
 		snprintf(st.tree, sizeof st.tree, "%s", g->tree);	/* a malformed state */
-	bound = cz_exists(lk->dirfd, CZ_BIND_MARKER);
-	if (have_group && ran && st.teardown < 1 && g->hook[CZ_HOOK_STOP] &&
-	    (r = run_hook(cfg, lk, g, &st, CZ_HOOK_STOP, 1, err)) < 0)
+	if (have_group && ran && g->hook[CZ_HOOK_STOP] && !started(lk, &st, CZ_HOOK_STOP, 1) &&
+	    (r = run_hook(cfg, lk, g, &st, CZ_HOOK_STOP, err)) < 0)
 		goto out;
 	if ((a = cz_cgroup_kill(st.cgroup, &e)) < 0) {
 		r = cz_fail(err, -a, "%s", e.msg);
@@ -154,6 +143,10 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 		/* An unfinished setup's scope usually failed to start, or was
 		 * collected once empty: not worth a word to the user then. */
 		cz_log(cfg, st.complete ? LOG_WARNING : LOG_INFO, "%s", e.msg);
+	/* Only now, with nothing of the instance left alive: the setup
+	 * process of a session that died may have gone on and made the bind
+	 * marker (then started bind) until this kill. */
+	bound = cz_exists(lk->dirfd, CZ_BIND_MARKER);
 	/* The mounts die with the mount namespace, once unpinned. */
 	cz_unpin_namespaces(lk, st.nsflags);
 	/* shared: the host's copies of the container's mounts hang below our
@@ -161,16 +154,26 @@ int cz_teardown(const struct cz_config *cfg, struct cz_lock *lk, const struct cz
 	if (cz_unshare_tree(&st, &e) < 0)
 		cz_log(cfg, LOG_ERR, "%s", e.msg);
 	/* unbind undoes what bind did: only if bind started, and only once. */
-	if (have_group && bound && st.teardown < 2 && g->hook[CZ_HOOK_UNBIND] &&
-	    (a = run_hook(cfg, lk, g, &st, CZ_HOOK_UNBIND, 2, err)) < 0) {
+	if (have_group && bound && g->hook[CZ_HOOK_UNBIND] && !started(lk, &st, CZ_HOOK_UNBIND, 2) &&
+	    (a = run_hook(cfg, lk, g, &st, CZ_HOOK_UNBIND, err)) < 0) {
 		r = a;
 		goto out;
 	}
 	/* A throwaway instance's directory, once nothing is mounted on it. */
 	cz_overlay_forget(cfg, &st);
+	/* bind's marker before the state: a crash in between leaves a state
+	 * whose unbind is not due (it ran), never an entry without a state
+	 * that holds it for the next instance there. */
+	unlinkat(lk->dirfd, CZ_BIND_MARKER, 0);
 	unlinkat(lk->dirfd, "state", 0);
 	unlinkat(lk->dirfd, "ref", 0);
-	unlinkat(lk->dirfd, CZ_BIND_MARKER, 0);
+	for (a = 0; a < CZ_HOOK_COUNT; a++) {
+		char name[96];
+		if (!markers[a])
+			continue;
+		marker_name(&st, (enum cz_hook)a, name, sizeof name);
+		unlinkat(lk->dirfd, name, 0);
+	}
 out:
 	if (loaded) {
 		cz_group_close(loaded);
