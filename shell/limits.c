@@ -52,6 +52,9 @@ static const struct need {
 static struct rlimit saved[NNEEDS], saved_core;
 static struct sigaction saved_xfsz, saved_xcpu;
 static bool raised;
+/* Which of needs[] (bit i) and RLIMIT_CORE (bit NNEEDS) we changed: only
+ * those go back (a system call each, on every start). */
+static unsigned changed;
 
 static rlim_t at_least(rlim_t have, rlim_t need)
 {
@@ -90,7 +93,10 @@ int cz_limits_raise(void)
 		struct rlimit want = saved[i];
 		want.rlim_cur = at_least(want.rlim_cur, needs[i].target);
 		want.rlim_max = at_least(want.rlim_max, want.rlim_cur);
-		if (memcmp(&want, &saved[i], sizeof want) == 0 || setrlimit(needs[i].resource, &want) == 0)
+		if (memcmp(&want, &saved[i], sizeof want) == 0)
+			continue;
+		changed |= 1U << i;
+		if (setrlimit(needs[i].resource, &want) == 0)
 			continue;
 		/* EPERM: no CAP_SYS_RESOURCE.  As far as the hard limit goes. */
 		e = errno;
@@ -111,8 +117,10 @@ int cz_limits_raise(void)
 	 * container's secrets (as sudo); the kernel makes a setuid process
 	 * undumpable anyway unless fs.suid_dumpable says otherwise. */
 	nocore = (struct rlimit){ 0, saved_core.rlim_max };
-	if (saved_core.rlim_cur != 0)
+	if (saved_core.rlim_cur != 0) {
+		changed |= 1U << NNEEDS;
 		(void)setrlimit(RLIMIT_CORE, &nocore);
+	}
 	/* A limit lowered under us all the same (prlimit by root) must give
 	 * EFBIG and an error we report, not a kill in the middle of a write;
 	 * CPU time beyond the hard limit is SIGKILL whatever we do. */
@@ -130,11 +138,11 @@ int cz_limits_restore(void)
 	if (!raised)
 		return 0;
 	for (i = 0; i < NNEEDS; i++)
-		if (setrlimit(needs[i].resource, &saved[i]) < 0) {
+		if ((changed & (1U << i)) && setrlimit(needs[i].resource, &saved[i]) < 0) {
 			cz_errx("restoring your %s: %s", needs[i].name, strerror(errno));
 			return -1;
 		}
-	if (setrlimit(RLIMIT_CORE, &saved_core) < 0) {
+	if ((changed & (1U << NNEEDS)) && setrlimit(RLIMIT_CORE, &saved_core) < 0) {
 		cz_errx("restoring your RLIMIT_CORE: %s", strerror(errno));
 		return -1;
 	}
