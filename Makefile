@@ -110,7 +110,7 @@ unit: $(UNIT_BIN)
 # tests) comes without its Recommends: libnss-mymachines would edit the
 # host's nsswitch.conf.
 BUILD_DEPS := build-essential pkg-config libpam0g-dev libmount-dev libsystemd-dev busybox-static
-TEST_DEPS := $(BUILD_DEPS) util-linux psmisc tmux openssh-server openssh-client \
+TEST_DEPS := $(BUILD_DEPS) util-linux psmisc strace tmux openssh-server openssh-client \
         sudo mandoc debootstrap rsync pamtester bsdextrautils valgrind clang \
         debhelper dpkg-dev fakeroot lintian bash-completion python3 autopkgtest sbuild systemd-container
 DEPS ?= $(TEST_DEPS)
