@@ -32,7 +32,11 @@
 
 #include "internal.h"
 
-#define VCLONE_STACK (64 * 1024)
+/* As much stack as a main thread usually gets (RLIMIT_STACK's default):
+ * glibc's execvp copies argv onto the stack to run a script without a #!
+ * line, so the need grows with the command's arguments.  Only the pages
+ * the child touches are ever made (MAP_NORESERVE, no commit charge). */
+#define VCLONE_STACK (8 * 1024 * 1024)
 #define VCLONE_GUARD 4096
 
 #if defined(__x86_64__) && defined(SYS_clone3)

@@ -45,6 +45,13 @@ else
 fi
 assert_contains "$flags" CLONE_INTO_CGROUP "... started in the instance cgroup"
 
+# --- glibc's execvp runs a script without a #! line through /bin/sh with a copy of argv on the
+# child's stack: 20000 arguments (160 KB) need more than a small stack
+printf 'echo "ran with $# arguments"\n' >"$TREE/bin/no-hashbang"
+chmod 755 "$TREE/bin/no-hashbang"
+run cz g c no-hashbang $(seq 20000)
+assert_eq "0:ran with 20000 arguments" "$status:$out" "a script without #! and 20000 arguments runs in a join"
+
 # --- a user's command (root's -u), with the system's own fs.suid_dumpable
 SD=$(cat /proc/sys/fs/suid_dumpable)
 join_flags -u "$U" g c sh -c "$PROBE"'; echo "$SHELL"'
