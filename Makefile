@@ -128,10 +128,16 @@ deps:
 	  { [ -z "$$norec" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$norec >/dev/null; }; \
 	fi
 
+# CZ_HOST_NS=rshared: the tests run from a mount namespace whose / is rshared, with stacked
+# mounts (tests/lib/rshared-ns.sh), as on systemd hosts and in containers
+CZ_HOST_NS ?=
+ifneq ($(filter-out rshared,$(CZ_HOST_NS)),)
+$(error CZ_HOST_NS: only "rshared" (or empty) is known, not "$(CZ_HOST_NS)")
+endif
 check: deps
 	$(MAKE) clean-objs
 	$(MAKE) WERROR=-Werror all unit
-	tests/run
+	$(if $(filter rshared,$(CZ_HOST_NS)),tests/lib/rshared-ns.sh )tests/run
 
 bench: all
 	bench/run
