@@ -261,7 +261,7 @@ static void disconnect(const struct sdbus *sd, sd_bus *bus, sd_bus_slot *slot)
 }
 
 /* The reply's job path into w; then process messages until its JobRemoved.
- * Returns 0 if the job's result is "done". */
+ * Returns 0 if the job's result is "done".  WHAT is the verb ("start"). */
 static int wait_job(const struct sdbus *sd, sd_bus *bus, sd_bus_message *reply, struct job_wait *w,
 		    const char *what, const char *unit, struct cz_error *err)
 {
@@ -271,23 +271,23 @@ static int wait_job(const struct sdbus *sd, sd_bus *bus, sd_bus_message *reply, 
 
 	r = sd->bus_message_read(reply, "o", &job);
 	if (r < 0 || !job || strlen(job) >= sizeof w->path)
-		return cz_fail(err, EPROTO, "systemd: %s %s: unexpected reply", what, unit);
+		return cz_fail(err, EPROTO, "systemd: job to %s %s: unexpected reply", what, unit);
 	snprintf(w->path, sizeof w->path, "%s", job);
 	while (!w->result[0]) {
 		r = sd->bus_process(bus, NULL);
 		if (r < 0)
-			return cz_fail(err, -r, "systemd: %s %s: connection lost: %s", what, unit, strerror(-r));
+			return cz_fail(err, -r, "systemd: job to %s %s: connection lost: %s", what, unit, strerror(-r));
 		if (r > 0)
 			continue;
 		if (mono_us() >= deadline)
-			return cz_fail(err, ETIMEDOUT, "systemd: %s %s: no answer in %llu s", what, unit,
+			return cz_fail(err, ETIMEDOUT, "systemd: job to %s %s: no answer in %llu s", what, unit,
 				       SD_TIMEOUT_US / 1000000);
 		r = sd->bus_wait(bus, (uint64_t)(deadline - mono_us()));
 		if (r < 0)
-			return cz_fail(err, -r, "systemd: %s %s: %s", what, unit, strerror(-r));
+			return cz_fail(err, -r, "systemd: job to %s %s: %s", what, unit, strerror(-r));
 	}
 	if (strcmp(w->result, "done") != 0)
-		return cz_fail(err, EIO, "systemd: %s %s: job %s", what, unit, w->result);
+		return cz_fail(err, EIO, "systemd: job to %s %s: %s", what, unit, w->result);
 	return 0;
 }
 
@@ -323,19 +323,25 @@ static int scope_cgroup(const struct sdbus *sd, sd_bus *bus, const char *unit, c
 	return 0;
 }
 
-static int append_props(const struct sdbus *sd, sd_bus_message *m, const char *unit, const char *slice,
-			const char *desc, pid_t pid)
+/* The arguments of StartTransientUnit: name, mode, properties, aux units. */
+struct scope_args {
+	const char *unit, *slice, *desc;
+	pid_t pid;
+};
+
+static int append_start(const struct sdbus *sd, sd_bus_message *m, const void *args)
 {
-	int r = sd->bus_message_append(m, "ss", unit, "fail");
+	const struct scope_args *a = args;
+	int r = sd->bus_message_append(m, "ss", a->unit, "fail");
 
 	if (r >= 0)
 		r = sd->bus_message_open_container(m, 'a', "(sv)");
 	if (r >= 0)
-		r = sd->bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)", "Description", "s", desc,
-					   "Slice", "s", slice, "Delegate", "b", 1,
+		r = sd->bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)", "Description", "s", a->desc,
+					   "Slice", "s", a->slice, "Delegate", "b", 1,
 					   /* a failed scope is collected too: nothing of ours stays */
 					   "CollectMode", "s", "inactive-or-failed",
-					   "PIDs", "au", 1, (uint32_t)pid);
+					   "PIDs", "au", 1, (uint32_t)a->pid);
 	if (r >= 0)
 		r = sd->bus_message_close_container(m);
 	if (r >= 0)
@@ -343,10 +349,21 @@ static int append_props(const struct sdbus *sd, sd_bus_message *m, const char *u
 	return r;
 }
 
-int cz_scope_start(const char *unit, const char *slice, const char *desc, pid_t pid, char *cg,
-		   size_t cglen, struct cz_error *err)
+/* The arguments of StopUnit: name, mode. */
+static int append_stop(const struct sdbus *sd, sd_bus_message *m, const void *args)
 {
-	const struct sdbus *sd = sdbus_load(err);
+	return sd->bus_message_append(m, "ss", (const char *)args, "replace");
+}
+
+/* One Manager METHOD on UNIT whose reply is a job (VERB names it in
+ * messages): connect, call with the arguments APPEND adds, wait for the
+ * job; then, if CG is given, read the unit's cgroup into it.  A unit that
+ * does not exist (NoSuchUnit) is no error when GONE_OK: it emptied and
+ * systemd collected it. */
+static int manager_job_call(const struct sdbus *sd, const char *method, const char *verb, const char *unit,
+			    int (*append)(const struct sdbus *, sd_bus_message *, const void *),
+			    const void *args, bool gone_ok, char *cg, size_t cglen, struct cz_error *err)
+{
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus_message *m = NULL, *reply = NULL;
 	struct job_wait w = { .sd = sd };
@@ -354,26 +371,27 @@ int cz_scope_start(const char *unit, const char *slice, const char *desc, pid_t 
 	sd_bus *bus;
 	int r;
 
-	if (!sd)
-		return err->code;
 	r = connect_pid1(sd, &bus, &slot, &w, err);
 	if (r < 0)
 		return r;
-	r = sd->bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "StartTransientUnit");
+	r = sd->bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER, method);
 	if (r >= 0)
-		r = append_props(sd, m, unit, slice, desc, pid);
+		r = append(sd, m, args);
 	if (r < 0) {
-		r = cz_fail(err, -r, "systemd: building the request for %s: %s", unit, strerror(-r));
+		r = cz_fail(err, -r, "systemd: building the request to %s %s: %s", verb, unit, strerror(-r));
 		goto out;
 	}
 	r = sd->bus_call(bus, m, SD_TIMEOUT_US, &e, &reply);
-	if (r < 0) {
-		r = call_failed(sd, &e, r, "start", unit, err);
-		goto out;
+	if (r < 0 && gone_ok && sd->bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit")) {
+		sd->bus_error_free(&e);
+		r = 0;
+	} else if (r < 0) {
+		r = call_failed(sd, &e, r, verb, unit, err);
+	} else {
+		r = wait_job(sd, bus, reply, &w, verb, unit, err);
+		if (r == 0 && cg)
+			r = scope_cgroup(sd, bus, unit, cg, cglen, err);
 	}
-	r = wait_job(sd, bus, reply, &w, "starting", unit, err);
-	if (r == 0)
-		r = scope_cgroup(sd, bus, unit, cg, cglen, err);
 out:
 	sd->bus_message_unref(reply);
 	sd->bus_message_unref(m);
@@ -381,45 +399,24 @@ out:
 	return r;
 }
 
-int cz_scope_stop(const char *unit, struct cz_error *err)
+int cz_scope_start(const char *unit, const char *slice, const char *desc, pid_t pid, char *cg,
+		   size_t cglen, struct cz_error *err)
 {
 	const struct sdbus *sd = sdbus_load(err);
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus_message *m = NULL, *reply = NULL;
-	struct job_wait w = { .sd = sd };
-	sd_bus_slot *slot;
-	sd_bus *bus;
-	int r;
+	const struct scope_args a = { .unit = unit, .slice = slice, .desc = desc, .pid = pid };
 
 	if (!sd)
 		return err->code;
-	r = connect_pid1(sd, &bus, &slot, &w, err);
-	if (r < 0)
-		return r;
-	r = sd->bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "StopUnit");
-	if (r >= 0)
-		r = sd->bus_message_append(m, "ss", unit, "replace");
-	if (r < 0) {
-		r = cz_fail(err, -r, "systemd: building the request for %s: %s", unit, strerror(-r));
-		goto out;
-	}
-	r = sd->bus_call(bus, m, SD_TIMEOUT_US, &e, &reply);
-	if (r < 0) {
-		/* Gone already: it emptied and systemd collected it. */
-		if (sd->bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit")) {
-			sd->bus_error_free(&e);
-			r = 0;
-		} else {
-			r = call_failed(sd, &e, r, "stop", unit, err);
-		}
-		goto out;
-	}
-	r = wait_job(sd, bus, reply, &w, "stopping", unit, err);
-out:
-	sd->bus_message_unref(reply);
-	sd->bus_message_unref(m);
-	disconnect(sd, bus, slot);
-	return r;
+	return manager_job_call(sd, "StartTransientUnit", "start", unit, append_start, &a, false, cg, cglen, err);
+}
+
+int cz_scope_stop(const char *unit, struct cz_error *err)
+{
+	const struct sdbus *sd = sdbus_load(err);
+
+	if (!sd)
+		return err->code;
+	return manager_job_call(sd, "StopUnit", "stop", unit, append_stop, unit, true, NULL, 0, err);
 }
 #else
 int cz_scope_start(const char *unit, const char *slice, const char *desc, pid_t pid, char *cg,
