@@ -10,7 +10,9 @@
 # login (sshd's stack with pam_containerize after pam_systemd) lands in the container while
 # sshd's session process stays in logind's session scope and the host's mount namespace,
 # logind lists the session, and after logout the teardown is complete, the unit gone, and
-# neither pam_systemd nor pam_containerize logs an error.
+# neither pam_systemd nor pam_containerize logs an error; a PAM login when systemd refuses the
+# scope (a masked slice) is refused with the PAM error and one line of pam_containerize naming
+# systemd's refusal in the journal, nothing left behind.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TAP_LIB/guest.sh"
 
@@ -204,5 +206,30 @@ assert_contains "$journal" "tore down g/c" "the teardown is logged by the proces
 assert_not_contains "$journal" "Failed to connect to system bus" "pam_systemd's close logs no bus error"
 assert_not_contains "$(printf '%s\n' "$journal" | grep -E 'pam_systemd|pam_containerize' | grep -iE 'fail|error|cannot')" \
 	"pam" "neither pam_systemd nor pam_containerize logs an error"
+
+# --- PAM when systemd says no (a masked slice): the login is refused with the PAM error
+# (PAM_SESSION_ERR, which sshd logs), pam_containerize logs why: the failed setup's audit record
+# and one error line naming systemd's refusal; nothing of ours is left
+gin systemctl mask --quiet containerize.slice
+since=$(gin date +%s)
+run gsh_as builder 'cat /cz-marker'
+assert_ne 0 "$status" "PAM, a masked slice: the login is refused"
+assert_not_contains "$out" "inside-tree" "PAM, a masked slice: nothing ran in the container"
+for i in $(seq 50); do
+	journal=$(gin journalctl -q -b --since "@$since" --no-pager -o cat)
+	grep -q 'pam_open_session' <<<"$journal" && break
+	sleep 0.1
+done
+refusal=$(grep -F 'pam_containerize(sshd:session): cannot enter container g/c for builder: ' <<<"$journal")
+assert_eq 1 "$(grep -c . <<<"$refusal")" "PAM, a masked slice: pam_containerize logs one error line" ||
+	diag "$journal"
+assert_match "$refusal" 'systemd refused to start containerize-g-c-[0-9]+\.scope: .*masked' \
+	"... naming systemd, the unit and why"
+assert_contains "$journal" "pam_open_session(): Cannot make/remove an entry for the specified session" \
+	"PAM, a masked slice: sshd gets PAM_SESSION_ERR"
+nothing_left "PAM, a masked slice"
+for i in $(seq 50); do gin loginctl list-sessions --no-legend | grep -q builder || break; sleep 0.1; done
+assert_not_contains "$(gin loginctl list-sessions --no-legend)" " builder " "PAM, a masked slice: logind has no session left"
+gin systemctl unmask --quiet containerize.slice
 
 done_testing
