@@ -251,6 +251,42 @@ bad:
 		       shown);
 }
 
+/* ephemeral-dir: the host directory that takes a throwaway instance's
+ * upper layer instead of a tmpfs: an absolute path, no "." or ".."
+ * component, no control character.  Opened without following symlinks at
+ * every setup (overlay.c); checked here only for what it says. */
+int cz_parse_dir(const char *text, char *out, size_t outlen, struct cz_error *err)
+{
+	char w[CZ_PATH_MAX], shown[80];
+	const char *s;
+	int n = only_word(text, w, sizeof w, outlen);
+
+	if (n == 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (n < 0 || w[0] != '/')
+		goto bad;
+	for (s = w; *s; s++)
+		if ((unsigned char)*s < 0x21 || *s == 0x7f)
+			goto bad;
+	for (s = w; *s;) {
+		size_t len;
+		s += strspn(s, "/");
+		len = strcspn(s, "/");
+		if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+			goto bad;
+		s += len;
+	}
+	snprintf(out, outlen, "%s", w);
+	return 0;
+bad:
+	cz_printable(n < 0 ? text : w, shown, sizeof shown);
+	shown[strcspn(shown, "\n")] = '\0';
+	return cz_fail(err, EINVAL, "invalid directory '%s' (expected one absolute path, without . or .. "
+		       "components, shorter than %zu bytes)", shown, outlen);
+}
+
 /* Check a config entry's owner and mode; strict callers refuse, root
  * callers get a warning in the log. */
 static int trusted(const struct cz_config *cfg, const struct cz_group *g,
@@ -268,7 +304,7 @@ static int trusted(const struct cz_config *cfg, const struct cz_group *g,
 }
 
 static const char *const conf_files[] = { "unshare-options", "propagation", "cgroup-name", "shell",
-					  "ephemeral-size" };
+					  "ephemeral-size", "ephemeral-dir" };
 #define CONF_FILES (sizeof conf_files / sizeof conf_files[0])
 #define FSTAB_BIT (1u << (CZ_HOOK_COUNT + CONF_FILES))
 
@@ -405,7 +441,8 @@ static int load_files(const struct cz_config *cfg, struct cz_group *g, int confd
 		case 1: r = cz_parse_propagation(buf, &g->prop, err); break;
 		case 2: r = cz_parse_cgroup_name(buf, g->cgroup_name, sizeof g->cgroup_name, err); break;
 		case 3: r = cz_parse_shell(buf, g->shell, sizeof g->shell, err); break;
-		default: r = cz_parse_size(buf, g->upper_size, sizeof g->upper_size, err); break;
+		case 4: r = cz_parse_size(buf, g->upper_size, sizeof g->upper_size, err); break;
+		default: r = cz_parse_dir(buf, g->upper_dir, sizeof g->upper_dir, err); break;
 		}
 		if (r < 0) {
 			char msg[sizeof err->msg];
@@ -424,7 +461,7 @@ int cz_group_load(const struct cz_config *cfg, const char *group,
 	bool conf_only;
 
 	memset(g, 0, sizeof *g);
-	g->groupfd = g->treefd = -1;
+	g->groupfd = g->treefd = g->upperfd = -1;
 	/* No container: the configuration only (--info), no tree. */
 	conf_only = !container;
 	if (conf_only)
@@ -514,7 +551,9 @@ void cz_group_close(struct cz_group *g)
 		close(g->groupfd);
 	if (g->treefd >= 0)
 		close(g->treefd);
-	g->groupfd = g->treefd = -1;
+	if (g->upperfd >= 0)
+		close(g->upperfd);
+	g->groupfd = g->treefd = g->upperfd = -1;
 	cz_fstab_free(g->fstab);
 	g->fstab = NULL;
 }

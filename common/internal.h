@@ -19,6 +19,10 @@
  * an error that says so. */
 #define CZ_PATH_MAX 1024
 
+/* A throwaway instance's upper directory on the host: ephemeral-dir (less
+ * than 256 bytes), "/GROUP.NAME.PID". */
+#define CZ_UPPER_MAX (256 + 2 * CZ_NAME_MAX + 16)
+
 #define CZ_ATTR_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* ---- errors and log (error.c) ---- */
@@ -79,9 +83,13 @@ struct cz_group {
 	struct cz_fstab *fstab;		/* parsed by cz_group_load_fstab */
 	/* A throwaway instance (cz_config.base): its base tree's name (treefd
 	 * is then the base's), and the size of its tmpfs upper layer from the
-	 * group's `ephemeral-size` ("" = tmpfs's default). */
+	 * group's `ephemeral-size` ("" = tmpfs's default), or the host
+	 * directory that holds it instead (`ephemeral-dir`, "" = none) and,
+	 * during a setup, the instance's own directory in it (upperfd). */
 	char base[CZ_NAME_MAX + 1];
 	char upper_size[32];
+	char upper_dir[256];
+	int upperfd;
 };
 
 /* Parsers: pure functions on a text buffer (unit-tested, fuzzed). */
@@ -90,6 +98,7 @@ int cz_parse_propagation(const char *text, enum cz_propagation *prop, struct cz_
 int cz_parse_cgroup_name(const char *text, char *out, size_t outlen, struct cz_error *err);
 int cz_parse_shell(const char *text, char *out, size_t outlen, struct cz_error *err);
 int cz_parse_size(const char *text, char *out, size_t outlen, struct cz_error *err);
+int cz_parse_dir(const char *text, char *out, size_t outlen, struct cz_error *err);
 const char *cz_propagation_name(enum cz_propagation p);
 
 /* Open TREES/GROUP, its .container and the tree and read every file;
@@ -128,6 +137,8 @@ struct cz_state {
 				   written before the hook markers got (1: `stop`
 				   started, 2: `unbind` too) */
 	char base[CZ_NAME_MAX + 1];	/* a throwaway instance's base, else "" */
+	char upper[CZ_UPPER_MAX];	/* its upper layer's directory on the host
+					   (ephemeral-dir), else "" */
 };
 
 struct cz_lock;
@@ -193,10 +204,10 @@ int cz_clean_stale(const struct cz_config *cfg, struct cz_lock *lk, struct cz_st
 
 /* ---- throwaway instances (overlay.c, throwaway.c) ---- */
 /* In the new mount namespace, before `bind`: a tmpfs on the instance's
- * (empty) directory, the overlay of the base on top.  Returns an O_PATH
- * descriptor of the upper's tmpfs (to tell a full upper from other
- * failures) or -errno. */
-int cz_overlay_mount(const struct cz_group *g, int groupfd, struct cz_error *err);
+ * (empty) directory (or, with ephemeral-dir, its directory upper there,
+ * made on the host: g->upperfd), the overlay of the base on top.  Returns a descriptor of the upper layer's
+ * file system (to tell a full upper from other failures) or -errno. */
+int cz_overlay_mount(const struct cz_group *g, int groupfd, const char *upper, struct cz_error *err);
 /* Does the upper layer (cz_overlay_mount's descriptor) have no space or
  * inode left? */
 bool cz_overlay_full(int upperfd);
@@ -204,6 +215,10 @@ bool cz_overlay_full(int upperfd);
  * or adopted if it is an empty directory left by a crash), removed by
  * cz_overlay_forget at teardown. */
 int cz_overlay_dir(const struct cz_group *g, struct cz_error *err);
+/* Host side, with ephemeral-dir, once the state names it (st->upper): the
+ * instance's upper directory made there, open in g->upperfd. */
+int cz_overlay_upper(const struct cz_config *cfg, struct cz_group *g, const struct cz_state *st,
+		     struct cz_error *err);
 void cz_overlay_forget(const struct cz_config *cfg, const struct cz_state *st);
 /* The base's registry of its throwaway instances: RUNDIR/GROUP/BASE/
  * throwaway/NAME, made and read under the base's lock (blk), whose holder

@@ -337,6 +337,9 @@ static int session_open(const struct cz_config *cfg, const char *group,
 	if (cfg->base && s->g.prop == CZ_PROP_SHARED)
 		r = cz_fail(err, EINVAL, "%s/propagation: a throwaway instance cannot have shared propagation",
 			    s->g.confdir);
+	else if (cfg->base && s->g.upper_size[0] && s->g.upper_dir[0])
+		r = cz_fail(err, EINVAL, "%s: ephemeral-size (a tmpfs) and ephemeral-dir (a directory) exclude each "
+			    "other", s->g.confdir);
 	else if (cfg->base)
 		r = lock_base(s, &blk, err);
 	if (r == 0)

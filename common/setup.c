@@ -142,7 +142,7 @@ static void setup_child_main(struct setup_child *c)
 		groupfd = cz_reopen_group(g, &err);
 		if (groupfd < 0)
 			goto fail;
-		upperfd = cz_overlay_mount(g, groupfd, &err);
+		upperfd = cz_overlay_mount(g, groupfd, c->st->upper, &err);
 		close(groupfd);
 		if (upperfd < 0)
 			goto fail;
@@ -201,8 +201,8 @@ fail:
 	if (cz_overlay_full(upperfd)) {
 		char msg[sizeof err.msg];
 		snprintf(msg, sizeof msg, "%s", err.msg);
-		cz_fail(&err, ENOSPC, "%s (the upper layer of the throwaway instance is full: see ephemeral-size "
-			"in containerize.conf(5))", msg);
+		cz_fail(&err, ENOSPC, "%s (the upper layer of the throwaway instance is full: see %s "
+			"in containerize.conf(5))", msg, g->upper_dir[0] ? "ephemeral-dir" : "ephemeral-size");
 	}
 	send_msg(c->to_parent, MSG_ERROR, &err);
 	_exit(1);
@@ -248,6 +248,10 @@ static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lo
 	st->prop = g->prop;
 	snprintf(st->tree, sizeof st->tree, "%s", g->tree);
 	snprintf(st->base, sizeof st->base, "%s", g->base);
+	if (g->base[0] && g->upper_dir[0])
+		snprintf(st->upper, sizeof st->upper, "%s%s%s.%s.%d", g->upper_dir,
+			 g->upper_dir[strlen(g->upper_dir) - 1] == '/' ? "" : "/", g->group, g->container,
+			 (int)st->pid);
 	/* State on a tmpfs cannot outlive the boot; elsewhere it records
 	 * which boot it belongs to (an empty boot id means this one). */
 	if (!cz_rundir_volatile(lk->dirfd) && cz_boot_id(st->boot_id, sizeof st->boot_id) < 0)
@@ -268,7 +272,11 @@ static int prepare(const struct cz_config *cfg, struct cz_group *g, struct cz_lo
 	 * before it exists, so a crash from here on leaves it to be removed;
 	 * one that is not ours stays. */
 	if (g->base[0] && (r = cz_overlay_dir(g, err)) < 0)
-		st->base[0] = '\0';
+		st->base[0] = st->upper[0] = '\0';
+	/* Its upper directory on disk (ephemeral-dir), likewise named by the
+	 * state first; one that exists (not ours) stays. */
+	if (r == 0 && st->upper[0] && (r = cz_overlay_upper(cfg, g, st, err)) < 0 && err->code == -EEXIST)
+		st->upper[0] = '\0';
 	if (r == 0 && st->unit[0]) {
 		char desc[2 * CZ_NAME_MAX + 64];
 		snprintf(desc, sizeof desc, "containerize %s/%s (instance %d)", g->group, g->container, (int)st->pid);

@@ -50,16 +50,18 @@ int cz_same_boot(const struct cz_state *st)
 #define UNIT_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\"
 
 #define STATE_HEAD "version=1\ncomplete="	/* then the byte cz_state_complete flips */
+/* Longer than any state we write. */
+#define STATE_MAX (2 * CZ_PATH_MAX + 800 + CZ_UPPER_MAX)
 
 int cz_state_format(const struct cz_state *st, char *buf, size_t len)
 {
 	int n = snprintf(buf, len,
 			 STATE_HEAD "%d\npid=%d\nboot_id=%s\nstarted=%lld\n"
-			 "nsflags=%d\npropagation=%s\ntree=%s\ncgroup=%s\nunit=%s\ntreemnt=%llu\nteardown=%d\n%s%s%s",
+			 "nsflags=%d\npropagation=%s\ntree=%s\ncgroup=%s\nunit=%s\ntreemnt=%llu\nteardown=%d\n%s%s%s%s%s%s",
 			 st->complete ? 1 : 0, (int)st->pid, st->boot_id, st->started,
 			 st->nsflags, cz_propagation_name(st->prop), st->tree, st->cgroup, st->unit,
 			 (unsigned long long)st->treemnt, st->teardown, st->base[0] ? "base=" : "", st->base,
-			 st->base[0] ? "\n" : "");
+			 st->base[0] ? "\n" : "", st->upper[0] ? "upper=" : "", st->upper, st->upper[0] ? "\n" : "");
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
 }
 
@@ -126,6 +128,14 @@ static int set_field(struct cz_state *st, const char *k, const char *v, unsigned
 		if (v[0] && !cz_name_valid(v))
 			return -EINVAL;
 		strcpy(st->base, v);
+	} else if (strcmp(k, "upper") == 0) {
+		/* Removed, with all in it, at teardown: an absolute path, no
+		 * . or .. (overlay.c opens it without following symlinks). */
+		struct cz_error e;
+		char dir[CZ_UPPER_MAX];
+		if (strlen(v) >= sizeof st->upper || (v[0] && cz_parse_dir(v, dir, sizeof dir, &e) < 0))
+			return -EINVAL;
+		strcpy(st->upper, v);
 	} else if (strcmp(k, "cgroup") == 0) {
 		if (strlen(v) >= sizeof st->cgroup || (v[0] && v[0] != '/'))
 			return -EINVAL;
@@ -172,7 +182,7 @@ int cz_state_parse(const char *text, struct cz_state *st, struct cz_error *err)
 
 int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err)
 {
-	char buf[2 * CZ_PATH_MAX + 800];
+	char buf[STATE_MAX];
 	int r = cz_read_small_file(dirfd, "state", buf, sizeof buf);
 
 	if (r == -ENOENT) {
@@ -197,7 +207,7 @@ int cz_state_read(int dirfd, struct cz_state *st, struct cz_error *err)
 static int write_state(const struct cz_lock *lk, const char *name, const struct cz_state *st,
 		       struct cz_error *err)
 {
-	char buf[2 * CZ_PATH_MAX + 800];
+	char buf[STATE_MAX];
 	int n = cz_state_format(st, buf, sizeof buf), fd;
 	ssize_t w;
 
@@ -225,7 +235,7 @@ int cz_state_create(const struct cz_lock *lk, const struct cz_state *st, struct 
 
 int cz_state_rewrite(int fd, const struct cz_lock *lk, const struct cz_state *st, struct cz_error *err)
 {
-	char buf[2 * CZ_PATH_MAX + 800];
+	char buf[STATE_MAX];
 	int n = cz_state_format(st, buf, sizeof buf);
 	ssize_t w;
 

@@ -9,6 +9,8 @@
 #   - --hold prints "ready GROUP/NAME INSTANCE_PID", ends on stdin EOF and on SIGTERM;
 #   - every bad input: exit 125, one line, nothing left (no run-dir entry, directory, mount);
 #   - a full upper (ephemeral-size) that makes the setup fail says so;
+#   - ephemeral-dir: the upper layer in a directory of the instance's own there, removed with
+#     all in it at teardown (a deep tree, symlinks, a fifo, a device node); its bad values;
 #   - --error-exit=N changes containerize's own failures only.
 . "$(dirname "$0")/../lib/tap.sh"
 
@@ -235,6 +237,82 @@ for v in 0 256 -1 x ''; do
 done
 assert_error_line "$err" "the refusal of a bad --error-exit is one line"
 nothing_left e7 "after --error-exit"
-assert_eq "" "$(base_sum | diff "$T/base.sum" -)" "the base is untouched at the end"
+# 7. ephemeral-dir: the upper layer in a directory of the instance's own on the host, removed
+# with everything in it at teardown; bad values refused with one line, nothing left
+U=$T/upper
+mkdir -m 755 "$U"
+set_conf g ephemeral-dir "$U"
+hold h4 --ephemeral base g d1
+h4=$HOLD_PID
+run cz g d1 sh -c 'dd if=/dev/zero of=/root/big bs=1M count=8 2>/dev/null; echo v3 >/root/file; cat /root/file'
+assert_eq "0 v3" "$status $out" "ephemeral-dir: a throwaway instance takes writes"
+assert_eq "g.d1.$h4" "$(ls -A "$U")" "its upper layer is a directory GROUP.NAME.INSTANCE_PID in ephemeral-dir"
+assert_eq 8388608 "$(stat -c %s "$U/g.d1.$h4/upper/root/big" 2>&1)" "the instance's writes are in it, on disk"
+run cz g d1 sh -c 'd=/root/deep; mkdir -p $d; for i in $(seq 40); do d=$d/d$i; done; mkdir -p $d
+	ln -s /etc/passwd /root/deep/link; ln -s / /root/deep/d1/root; mkfifo /root/deep/fifo
+	mknod /root/deep/null c 1 3 && ls $d >/dev/null && echo nested'
+assert_eq "0 nested" "$status $out" "a deep tree, symlinks out of it, a fifo and a device node in the upper"
+# what the instance's root could do through the overlay (chattr is not in the busybox tree:
+# done from the host, on the upper layer, to the same effect)
+d1up=$U/g.d1.$h4/upper/root
+if chattr +i "$d1up/file" 2>/dev/null; then
+	on_cleanup "chattr -R -i -a '$U' 2>/dev/null"
+	chattr +a "$d1up/deep" && chattr +i "$d1up/deep/d1" && chattr +i "$d1up/.."
+	flags=1
+else
+	skip "immutable and append-only files in the upper layer" "chattr does not work on $U"
+	flags=
+fi
+run cz --ephemeral base g d2 sh -c 'cat /root/file; test -e /root/big || echo no-big'
+assert_eq "original
+no-big" "$out" "a second instance with ephemeral-dir starts from the base"
+eval "exec $HOLD_FD>&-"
+wait_exit "$h4" 10
+assert_eq 0 "$status" "the held instance ends"
+assert_eq "" "$(ls -A "$U")" "ephemeral-dir: nothing of either instance is left in it after the teardown"
+[ -n "$flags" ] && assert_eq "" "$err$(cat "$T/h4.err")" "... immutable and append-only ones too, without a word"
+assert_file_exists /etc/passwd "what the upper's symlinks pointed to is untouched"
+assert_eq "" "$(base_sum | diff "$T/base.sum" -)" "the base is untouched with ephemeral-dir"
+nothing_left d1 "after ephemeral-dir"
+
+chmod 775 "$U"
+run cz --ephemeral base g d3 sh -c 'echo ok'
+assert_eq "0 ok" "$status $out" "root may use an ephemeral-dir writable by its group..."
+assert_contains "$err" "ephemeral-dir $U is writable by group or others" "... with a warning"
+chmod 755 "$U"
+set_conf g ephemeral-size 1g
+bad "ephemeral-size and ephemeral-dir" "ephemeral-size (a tmpfs) and ephemeral-dir (a directory) exclude each other" \
+	--ephemeral base g d4 true
+rm "$CONTAINERIZE_TREES/g/.container/ephemeral-size"
+bad_dir() { # bad_dir VALUE DESC NEEDLE: ephemeral-dir VALUE is refused
+	set_conf g ephemeral-dir "$1"
+	bad "$2" "$3" --ephemeral base g d4 true
+}
+bad_dir upper "a relative ephemeral-dir" "ephemeral-dir: invalid directory 'upper'"
+bad_dir "$T/../x" "an ephemeral-dir with .." "ephemeral-dir: invalid directory '$T/../x'"
+bad_dir "$T/nosuch" "a missing ephemeral-dir" "ephemeral-dir $T/nosuch: No such file or directory"
+ln -s "$U" "$T/upper-link"
+bad_dir "$T/upper-link" "a symlinked ephemeral-dir" "a symbolic link on the path (refused)"
+bad_dir "$T/upper-link/sub" "a symlink on ephemeral-dir's path" "a symbolic link on the path (refused)"
+bad_dir "$B/root/file" "an ephemeral-dir that is a file" "Not a directory"
+# on an overlay, which overlayfs does not take as an upper layer
+mkdir -p "$T/ovl/l" "$T/ovl/u" "$T/ovl/w" "$T/ovl/m"
+if mount -t overlay overlay -o "lowerdir=$T/ovl/l,upperdir=$T/ovl/u,workdir=$T/ovl/w" "$T/ovl/m" 2>/dev/null; then
+	on_cleanup "umount -l '$T/ovl/m' 2>/dev/null"
+	mounts_snapshot >"$T/before.ovl"
+	mkdir -m 755 "$T/ovl/m/up"
+	bad_dir "$T/ovl/m/up" "an ephemeral-dir on an overlay" "(its upper layer in $T/ovl/m/up, ephemeral-dir)"
+	assert_eq "" "$(ls -A "$T/ovl/m/up")" "... and nothing is left in it"
+	assert_mounts_as "$T/before.ovl" "... nor mounted"
+	umount "$T/ovl/m"
+else
+	skip "an ephemeral-dir on an overlay" "cannot mount an overlay here"
+fi
+set_conf g ephemeral-dir "$U"
+run cz --ephemeral base g d4 sh -c 'echo again'
+assert_eq "0 again" "$status $out" "after the bad values, a good ephemeral-dir works again"
+rm "$CONTAINERIZE_TREES/g/.container/ephemeral-dir"
+assert_eq "" "$(ls -A "$U")" "nothing is left in ephemeral-dir after the bad values"
+nothing_left d4 "after ephemeral-dir's bad values"
 
 done_testing

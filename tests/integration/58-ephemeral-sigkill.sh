@@ -4,8 +4,9 @@
 # instance, the next instance of the base, or the next entry of the base does not clean up:
 # no mount (the host mount table as before: no pin under the run dir, hence no namespace
 # holding the overlay and its tmpfs), no process in the instance cgroups (hence no process
-# pinning a namespace and the upper's memory), no directory in the group, no run-dir entry;
-# the base is never written; --stop ends a throwaway instance like any other.
+# pinning a namespace and the upper's memory), no directory in the group (nor in the group's
+# ephemeral-dir), no run-dir entry; the base is never written; --stop ends a throwaway
+# instance like any other; a teardown killed around its stop or unbind still runs each once.
 #
 # The random part runs for CZ_CHAOS_SECS seconds (default 15; 8 in the sanitizer pass): on a
 # few instance names of one base, sessions (setups, joins, --hold, entries of the base) start
@@ -86,6 +87,31 @@ assert_eq 0 "$status" "the --hold of a stopped instance ends, exit 0"
 assert_contains "$T/h1.err" "g/h1 ended under the hold" "and says why"
 assert_no_file "$CONTAINERIZE_TREES/g/h1" "--stop removed its directory"
 nothing_left "killed, then --stop"
+
+# 3b. with ephemeral-dir (the upper layer in a directory of the instance's own on the host):
+# a killed holder's directory is removed by the next run, and so is that of sessions killed
+# at random moments of their setup, command and teardown
+U=$T/upper
+mkdir -m 755 "$U"
+set_conf g ephemeral-dir "$U"
+held h1 --ephemeral base g h1
+run cz g h1 sh -c 'mkdir -p /root/a/b/c; dd if=/dev/zero of=/root/a/b/c/big bs=1M count=2 2>/dev/null'
+assert_eq "g.h1.$HOLD_PID" "$(ls -A "$U")" "ephemeral-dir: the instance's upper directory is there"
+kill_hold "$HOLD_PID"
+run cz --ephemeral base g h2 true
+assert_eq 0 "$status" "ephemeral-dir: another instance starts after a killed one"
+assert_eq "" "$(ls -A "$U")" "ephemeral-dir: the killed instance's upper directory is removed by the sweep"
+for i in $(seq 12); do
+	env --default-signal "$CZ" --ephemeral base g h3 sh -c 'echo x >/root/x; sleep 0.05' >/dev/null 2>&1 </dev/null &
+	p=$!
+	sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+	{ kill -KILL "$p"; wait "$p"; } 2>/dev/null
+done
+run cz --ephemeral base g h3 true
+assert_eq 0 "$status" "ephemeral-dir: after sessions killed at random moments, the name starts"
+assert_eq "" "$(ls -A "$U")" "ephemeral-dir: nothing of the killed sessions is left in it"
+rm "$CONTAINERIZE_TREES/g/.container/ephemeral-dir"
+nothing_left "ephemeral-dir, killed"
 
 # 4. a teardown killed right before or right after it starts stop or unbind (an LD_PRELOAD
 # shim SIGKILLs the process at its posix_spawn of that hook): the next run of the name still

@@ -64,5 +64,18 @@ int main(void)
 	ok(cz_parse_size("1gg", buf, sizeof buf, &e) == -EINVAL, "size 1gg refused");
 	ok(cz_parse_size("1g 2g", buf, sizeof buf, &e) == -EINVAL, "two sizes refused");
 	ok(cz_parse_size("-1", buf, sizeof buf, &e) == -EINVAL, "negative size refused");
+	ok(cz_parse_dir("", buf, sizeof buf, &e) == 0 && buf[0] == '\0', "no ephemeral-dir");
+	ok(cz_parse_dir(" /srv/upper\n", buf, sizeof buf, &e) == 0 && strcmp(buf, "/srv/upper") == 0,
+	   "ephemeral-dir /srv/upper");
+	ok(cz_parse_dir("/", buf, sizeof buf, &e) == 0 && strcmp(buf, "/") == 0, "ephemeral-dir /");
+	ok(cz_parse_dir("/srv/.up/x..y", buf, sizeof buf, &e) == 0, "dots inside components are fine");
+	ok(cz_parse_dir("srv/upper", buf, sizeof buf, &e) == -EINVAL && strstr(e.msg, "'srv/upper'"),
+	   "a relative ephemeral-dir refused");
+	ok(cz_parse_dir("/srv/../etc", buf, sizeof buf, &e) == -EINVAL, "a .. component refused");
+	ok(cz_parse_dir("/srv/./up", buf, sizeof buf, &e) == -EINVAL, "a . component refused");
+	ok(cz_parse_dir("/srv/..", buf, sizeof buf, &e) == -EINVAL, "a trailing .. refused");
+	ok(cz_parse_dir("/a /b", buf, sizeof buf, &e) == -EINVAL, "two paths refused");
+	ok(cz_parse_dir("/a\x01b", buf, sizeof buf, &e) == -EINVAL, "a control character refused");
+	ok(cz_parse_dir("/0123456789", buf, 8, &e) == -EINVAL, "a path too long for the buffer refused");
 	return done_testing();
 }

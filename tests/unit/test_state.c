@@ -46,7 +46,11 @@ int main(void)
 	snprintf(a.base, sizeof a.base, "bookworm");
 	ok(cz_state_format(&a, buf, sizeof buf) > 0 && cz_state_parse(buf, &b, &e) == 0, "a throwaway instance's state");
 	is_str(b.base, "bookworm", "its base survives");
-	a.base[0] = '\0';
+	ok(strstr(buf, "upper=") == NULL, "no upper line without ephemeral-dir");
+	snprintf(a.upper, sizeof a.upper, "/srv/upper/debian.try1.4242");
+	ok(cz_state_format(&a, buf, sizeof buf) > 0 && cz_state_parse(buf, &b, &e) == 0, "with ephemeral-dir");
+	is_str(b.upper, a.upper, "its upper directory survives");
+	a.base[0] = a.upper[0] = '\0';
 	ok(cz_state_parse("version=1\ncomplete=1\npid=3\nboot_id=x\ntree=/t\nbase=../x\n", &b, &e) < 0,
 	   "an invalid base name refused");
 	ok(b.treemnt == 0, "no bind of the tree (not shared)");
@@ -76,6 +80,12 @@ int main(void)
 	   "teardown progress read");
 	ok(cz_state_parse("version=1\ncomplete=1\npid=3\nboot_id=x\ntree=/t\nteardown=3\n", &b, &e) < 0,
 	   "bad teardown progress refused");
+	ok(cz_state_parse("version=1\ncomplete=1\npid=3\nboot_id=x\ntree=/t\nbase=b\nupper=/u/g.n.3\n", &b, &e) == 0 &&
+	   strcmp(b.upper, "/u/g.n.3") == 0, "a throwaway instance's upper directory read");
+	ok(cz_state_parse("version=1\ncomplete=1\npid=3\nboot_id=x\ntree=/t\nupper=u/g.n.3\n", &b, &e) < 0,
+	   "a relative upper directory refused");
+	ok(cz_state_parse("version=1\ncomplete=1\npid=3\nboot_id=x\ntree=/t\nupper=/u/../etc\n", &b, &e) < 0,
+	   "an upper directory with .. refused");
 
 	ok(mkdtemp(dir) != NULL, "temp dir");
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
