@@ -230,6 +230,12 @@ hook_pids() { sed -n "s/^$1 .* P=\([0-9]*\) .*/\1/p" "$HOOKLOG" | sort; }
 assert_eq "" "$(comm -23 <(hook_pids bind | uniq) <(hook_pids unbind | uniq))" \
 	"every setup was torn down: each instance that ran bind ran unbind"
 assert_eq "" "$(hook_pids bind | uniq -d)" "no instance ran bind twice"
+# In total: as many unbinds as binds, plus one per setup killed between its bind marker and
+# its bind hook's line (an unbind for an instance with no bind line).
+nb=$(hook_pids bind | wc -l) nu=$(hook_pids unbind | wc -l)
+early=$(comm -13 <(hook_pids bind | uniq) <(hook_pids unbind | uniq) | wc -l)
+diag "$nb binds, $nu unbinds, $early of them for setups killed before their bind hook's line"
+assert_eq "$nu" "$((nb + early))" "the total count balances: unbinds = binds + those early kills"
 assert_eq "" "$(hook_pids unbind | uniq -d)" "no instance ran unbind twice"
 
 done_testing
