@@ -11,39 +11,11 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TAP_LIB/debtree.sh"
 . "$TAP_LIB/builddtree.sh"
+. "$TAP_LIB/virt.sh"
 
-if [ -n "${CZ_SKIP_SLOW:-}" ]; then
-	skip "autopkgtest through the server" "CZ_SKIP_SLOW is set"
-	done_testing
-fi
-if ! command -v autopkgtest >/dev/null || ! command -v dpkg-source >/dev/null; then
-	make -C "$REPO" -s deps DEPS="autopkgtest dpkg-dev" >"$T/deps.log" 2>&1
-fi
-if ! command -v autopkgtest >/dev/null || ! command -v dpkg-source >/dev/null; then
-	skip "autopkgtest through the server" "autopkgtest or dpkg-dev missing and cannot be installed"
-	done_testing
-fi
-if ! base=$(buildd_tree); then
-	skip "autopkgtest through the server" "no buildd tree (debootstrap failed; see $BUILDD_CACHE_ROOT)"
-	done_testing
-fi
+virt_e2e_setup "autopkgtest through the server" autopkgtest
 
-make_group g
-B="$CONTAINERIZE_TREES/g/bookworm"
-mkdir "$B"
-on_cleanup "umount '$B' 2>/dev/null"
-check "the cached buildd tree is bound read-only as the base g/bookworm" mount --bind -r "$base" "$B"
-stamp=$(stat -c %Y "$base/var/lib/dpkg/status")
-
-# the source package, built on the host
-cp -a "$REPO/tests/data/cz-apt-test" "$T/cz-apt-test-1.0"
-(cd "$T" && dpkg-source -b cz-apt-test-1.0 >"$T/dpkg-source.log" 2>&1)
-check "dpkg-source builds the test package's .dsc" test -f "$T/cz-apt-test_1.0.dsc"
-
-# `-- containerize g bookworm`: the server and containerize found on PATH
-mkdir "$T/bin"
-ln -s "$REPO/virt/autopkgtest-virt-containerize" "$T/bin/autopkgtest-virt-containerize"
-ln -s "$CZ" "$T/bin/containerize"
+# `-- containerize g bookworm`: the server and containerize found on PATH ($T/bin)
 t0=$(date +%s)
 # The token names this run's leftover process (the testbed sees the host's /proc).
 token=$$$RANDOM
@@ -61,7 +33,5 @@ assert_eq "" "$(grep -lsa "60[0]\.$token" /proc/[0-9]*/cmdline)" "no leftover pr
 assert_match "$T/autopkgtest.log" 'as-user: runs as [a-z]' "a test without needs-root ran as a normal user"
 assert_eq "" "$(grep -E '^Get:[0-9]+ https?:' "$T/autopkgtest.log")" "nothing was downloaded (the cached tree has what the build needs)"
 
-assert_eq "" "$("$CZ" --list 2>/dev/null | awk 'NR > 1 && $1 == "g"')" "no instance of g is left"
-assert_eq "bookworm" "$(ls "$CONTAINERIZE_TREES/g")" "nothing but the base is left in the group"
-assert_eq "$stamp" "$(stat -c %Y "$base/var/lib/dpkg/status")" "the cached base tree is not written"
+virt_e2e_clean
 done_testing

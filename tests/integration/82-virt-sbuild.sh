@@ -10,39 +10,13 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TAP_LIB/debtree.sh"
 . "$TAP_LIB/builddtree.sh"
+. "$TAP_LIB/virt.sh"
 
-if [ -n "${CZ_SKIP_SLOW:-}" ]; then
-	skip "sbuild through the server" "CZ_SKIP_SLOW is set"
-	done_testing
-fi
-if ! command -v sbuild >/dev/null || ! command -v dpkg-source >/dev/null; then
-	make -C "$REPO" -s deps DEPS="sbuild dpkg-dev" >"$T/deps.log" 2>&1
-fi
-if ! command -v sbuild >/dev/null || ! command -v dpkg-source >/dev/null; then
-	skip "sbuild through the server" "sbuild or dpkg-dev missing and cannot be installed"
-	done_testing
-fi
-if ! base=$(buildd_tree); then
-	skip "sbuild through the server" "no buildd tree (debootstrap failed; see $BUILDD_CACHE_ROOT)"
-	done_testing
-fi
-
-make_group g
-B="$CONTAINERIZE_TREES/g/bookworm"
-mkdir "$B"
-on_cleanup "umount '$B' 2>/dev/null"
-check "the cached buildd tree is bound read-only as the base g/bookworm" mount --bind -r "$base" "$B"
-stamp=$(stat -c %Y "$base/var/lib/dpkg/status")
-
-cp -a "$REPO/tests/data/cz-apt-test" "$T/cz-apt-test-1.0"
-(cd "$T" && dpkg-source -b cz-apt-test-1.0 >"$T/dpkg-source.log" 2>&1)
-check "dpkg-source builds the test package's .dsc" test -f "$T/cz-apt-test_1.0.dsc"
+virt_e2e_setup "sbuild through the server" sbuild
 
 # sbuild checks that autopkgtest-virt-NAME is on its own configured $path, then runs it from its
 # process's PATH: both have $T/bin (an installed server is in /usr/bin or /usr/local/bin, on both)
-mkdir "$T/bin" "$T/home" "$T/build" "$T/logs"
-ln -s "$REPO/virt/autopkgtest-virt-containerize" "$T/bin/autopkgtest-virt-containerize"
-ln -s "$CZ" "$T/bin/containerize"
+mkdir "$T/home" "$T/build" "$T/logs"
 cat >"$T/home/.sbuildrc" <<EOF
 \$path = '$T/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 \$build_dir = '$T/build';
@@ -69,7 +43,5 @@ deb="$T/build/cz-apt-test_1.0_$(dpkg --print-architecture).deb"
 assert_file_exists "$deb" "the .deb is built"
 run dpkg-deb -c "$deb"
 assert_contains "$out" "./usr/bin/cz-apt-test" "the .deb holds the program"
-assert_eq "" "$("$CZ" --list 2>/dev/null | awk 'NR > 1 && $1 == "g"')" "no instance of g is left"
-assert_eq "bookworm" "$(ls "$CONTAINERIZE_TREES/g")" "nothing but the base is left in the group"
-assert_eq "$stamp" "$(stat -c %Y "$base/var/lib/dpkg/status")" "the cached base tree is not written"
+virt_e2e_clean
 done_testing
