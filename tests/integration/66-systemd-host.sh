@@ -172,15 +172,17 @@ echo "session required pam_containerize.so" >>"$G/etc/pam.d/sshd"
 grep -q pam_systemd "$G/etc/pam.d/common-session" && pass "pam_systemd is in common-session, before pam_containerize"
 since=$(gin date +%s)
 binds=$(hooks bind)
-gsh_as builder 'cat /cz-marker; grep ^0:: /proc/self/cgroup; id -u; sleep 3' >"$T/pam.out" 2>"$T/pam.err" &
+# (the session lasts long enough for the checks below on a busy machine, where a login alone
+# can take seconds)
+gsh_as builder 'cat /cz-marker; grep ^0:: /proc/self/cgroup; id -u; sleep 8' >"$T/pam.out" 2>"$T/pam.err" &
 BG=$!
 track_pid "$BG"
-for i in $(seq 50); do
-	gin loginctl list-sessions --no-legend | grep -q builder && break
+for i in $(seq 150); do
+	gin loginctl list-sessions --no-legend | grep -q builder &&
+		mon=$(gin pgrep -f '^sshd: builder \[priv\]' | head -n 1) && [ -n "$mon" ] && break
 	sleep 0.1
 done
 assert_match "$(gin loginctl list-sessions --no-legend)" ' builder ' "logind lists the PAM session while it is open"
-mon=$(gin pgrep -f '^sshd: builder \[priv\]' | head -n 1)
 assert_match "$(gin grep ^0:: "/proc/$mon/cgroup")" '^0::/user\.slice/user-[0-9]+\.slice/session-[0-9]+\.scope$' \
 	"sshd's session process stays in logind's session scope"
 assert_eq "$(gin readlink /proc/1/ns/mnt)" "$(gin readlink "/proc/$mon/ns/mnt")" \
