@@ -7,6 +7,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -39,6 +40,22 @@ static bool started(const struct cz_lock *lk, const struct cz_state *st, enum cz
 	return st->teardown >= phase || cz_exists(lk->dirfd, name);
 }
 
+/* A hook runs with containerize's own limits (the front end raised them
+ * for its work and its hooks).  A file size limit lowered under a running
+ * containerize (root's prlimit --pid) below what a state write needs would
+ * make the hook fail half-way: an error of the moment, as it is for our
+ * own writes, and the next run, with its own limits, starts the hook. */
+#define HOOK_MIN_FSIZE 4096
+
+static int limits_ok(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < HOOK_MIN_FSIZE)
+		return -EFBIG;
+	return 0;
+}
+
 /* The hook, its marker made by its own process.  A hook that ran and
  * failed is logged and the teardown goes on; one that could not be started
  * (EAGAIN, ENOMEM, its marker not made) leaves no marker and, if that was
@@ -56,6 +73,9 @@ static int run_hook(const struct cz_config *cfg, struct cz_lock *lk, const struc
 	snprintf(pid, sizeof pid, "%d", (int)st->pid);
 	marker_name(st, h, name, sizeof name);
 	snprintf(marker, sizeof marker, "%s/%s", lk->dir, name);
+	if ((r = limits_ok()) < 0)
+		return cz_fail(err, -r, "%s hook %s not started: %s (a file size limit below %d bytes)",
+			       cz_hook_names[h], path, strerror(-r), HOOK_MIN_FSIZE);
 	r = cz_hook_run_checked(&he, h, path, argv, &e);
 	if (r == 0 || r == -ECANCELED) {
 		if (r < 0)
