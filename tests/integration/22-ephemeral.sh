@@ -8,7 +8,7 @@
 #     instance is refused while the base is live, and possible again after;
 #   - --hold prints "ready GROUP/NAME INSTANCE_PID", ends on stdin EOF and on SIGTERM;
 #   - every bad input: exit 125, one line, nothing left (no run-dir entry, directory, mount);
-#   - a full upper (ephemeral-size) that makes the setup fail says so;
+#   - a full upper (ephemeral-size, and a full ephemeral-dir) that makes the setup fail says so;
 #   - ephemeral-dir: the upper layer in a directory of the instance's own there, removed with
 #     all in it at teardown (a deep tree, symlinks, a fifo, a device node); its bad values;
 #   - --error-exit=N changes containerize's own failures only.
@@ -307,6 +307,27 @@ if mount -t overlay overlay -o "lowerdir=$T/ovl/l,upperdir=$T/ovl/u,workdir=$T/o
 	umount "$T/ovl/m"
 else
 	skip "an ephemeral-dir on an overlay" "cannot mount an overlay here"
+fi
+# a full ephemeral-dir (here a 1 MiB file system of its own): the setup that fills it fails and
+# says so, a command gets ENOSPC, and the instance's directory goes either way
+mkdir -m 755 "$T/small"
+if mount -t tmpfs -o size=1m,mode=755 czsmall "$T/small"; then
+	on_cleanup "umount -l '$T/small' 2>/dev/null"
+	mounts_snapshot >"$T/before.small"
+	set_conf g ephemeral-dir "$T/small"
+	write_hook g profile 'dd if=/dev/zero of=/root/big bs=64k count=64 2>/dev/null'
+	bad "a full ephemeral-dir during the setup" \
+		"the upper layer of the throwaway instance is full: see ephemeral-dir" --ephemeral base g d5 true
+	assert_eq "" "$(ls -A "$T/small")" "... nothing is left in that ephemeral-dir"
+	rm "$CONTAINERIZE_TREES/g/.container/profile"
+	run cz --ephemeral base g d5 sh -c 'dd if=/dev/zero of=/root/big bs=64k count=64 2>&1; echo dd=$?'
+	assert_contains "$out" "No space left on device" "a command that fills ephemeral-dir gets ENOSPC"
+	assert_eq 0 "$status" "... and the instance still ends normally"
+	assert_eq "" "$(ls -A "$T/small")" "... and its directory is removed"
+	assert_mounts_as "$T/before.small" "a full ephemeral-dir: host mount table as before"
+	umount "$T/small"
+else
+	skip "a full ephemeral-dir" "cannot mount a tmpfs here"
 fi
 set_conf g ephemeral-dir "$U"
 run cz --ephemeral base g d4 sh -c 'echo again'
