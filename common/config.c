@@ -9,7 +9,6 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -289,8 +288,8 @@ bad:
 
 /* Check a config entry's owner and mode; strict callers refuse, root
  * callers get a warning in the log. */
-static int trusted(const struct cz_config *cfg, const struct cz_group *g,
-		   const char *name, const struct stat *sb, struct cz_error *err)
+int cz_group_trusted(const struct cz_config *cfg, const struct cz_group *g, const char *name,
+		     const struct stat *sb, struct cz_error *err)
 {
 	int r = cz_check_trusted(sb);
 	const char *why = r == -EPERM ? "not owned by root" : "writable by group or others";
@@ -340,7 +339,7 @@ static int read_conf(const struct cz_config *cfg, struct cz_group *g, int confd,
 	}
 	if (!S_ISREG(sb.st_mode))
 		return cz_fail(err, EINVAL, "%s/%s: not a regular file", g->confdir, name);
-	r = trusted(cfg, g, name, &sb, err);
+	r = cz_group_trusted(cfg, g, name, &sb, err);
 	if (r < 0)
 		return r;
 	r = cz_read_small_file(confd, name, buf, len);
@@ -361,15 +360,11 @@ static int check_fstab(const struct cz_config *cfg, struct cz_group *g, int conf
 	if (!S_ISREG(sb.st_mode))
 		return cz_fail(err, EINVAL, "%s/fstab: not a regular file", g->confdir);
 	g->has_fstab = true;
-	return trusted(cfg, g, "fstab", &sb, err);
+	return cz_group_trusted(cfg, g, "fstab", &sb, err);
 }
 
 int cz_group_load_fstab(const struct cz_config *cfg, struct cz_group *g, struct cz_error *err)
 {
-	struct open_how how = {
-		.flags = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
-	};
 	char name[CZ_PATH_MAX + 8];
 	struct stat sb;
 	int fd, r = 0;
@@ -379,7 +374,8 @@ int cz_group_load_fstab(const struct cz_config *cfg, struct cz_group *g, struct 
 	snprintf(name, sizeof name, "%s/fstab", g->confdir);
 	/* The descriptor is checked (what was checked at load may have been
 	 * replaced since) and parsed: no second lookup of the path. */
-	fd = (int)syscall(SYS_openat2, g->groupfd, ".container/fstab", &how, sizeof how);
+	fd = cz_openat2(g->groupfd, ".container/fstab", O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
+			RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
 	if (fd < 0)
 		return cz_fail(err, errno, "%s: %m", name);
 	if (fstat(fd, &sb) < 0)
@@ -387,7 +383,7 @@ int cz_group_load_fstab(const struct cz_config *cfg, struct cz_group *g, struct 
 	else if (!S_ISREG(sb.st_mode))
 		r = cz_fail(err, EINVAL, "%s: not a regular file", name);
 	else if (cfg->strict)
-		r = trusted(cfg, g, "fstab", &sb, err);	/* root was warned at load */
+		r = cz_group_trusted(cfg, g, "fstab", &sb, err);	/* root was warned at load */
 	if (r == 0)
 		r = cz_fstab_parse(fd, name, &g->fstab, err);
 	close(fd);
@@ -415,7 +411,7 @@ static int load_files(const struct cz_config *cfg, struct cz_group *g, int confd
 		}
 		if (!S_ISREG(sb.st_mode))
 			return cz_fail(err, EINVAL, "%s/%s: not a regular file", g->confdir, cz_hook_names[h]);
-		r = trusted(cfg, g, cz_hook_names[h], &sb, err);
+		r = cz_group_trusted(cfg, g, cz_hook_names[h], &sb, err);
 		if (r < 0)
 			return r;
 		if (!(sb.st_mode & S_IXUSR))

@@ -17,7 +17,6 @@
 #include <strings.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -449,12 +448,7 @@ struct ctx {
  * of it. */
 static int in_tree(int rootfd, const char *path, int flags)
 {
-	struct open_how how = {
-		.flags = (uint64_t)(O_PATH | O_CLOEXEC | flags),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-
-	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+	return cz_openat2(rootfd, path, (uint64_t)(O_PATH | O_CLOEXEC | flags), RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 /* x-mount.mkdir: each missing directory of the target, made in the
@@ -509,10 +503,9 @@ static int clone_source(const struct ctx *c)
 	 * source mount has (mount(8) leaves a bind as its source unless asked
 	 * for more); an atime mode replaces the source's. */
 	struct mount_attr attr = { .attr_set = e->attr_set, .attr_clr = e->attr_clr & MOUNT_ATTR__ATIME };
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
 	int src, mfd, r;
 
-	src = (int)syscall(SYS_openat2, AT_FDCWD, e->source, &how, sizeof how);
+	src = cz_openat2(AT_FDCWD, e->source, O_PATH | O_CLOEXEC, RESOLVE_NO_MAGICLINKS);
 	if (src < 0)
 		return FAIL(c, errno, "source %s: %m", e->source);
 	mfd = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);

@@ -375,6 +375,15 @@ int cz_read_small_file(int dirfd, const char *name, char *buf, size_t len);
 long long cz_now(void);
 int cz_write_file(const char *path, const char *text);
 int cz_check_trusted(const struct stat *sb);
+/* openat2(2) (glibc 2.36 has no wrapper): path opened from dirfd with
+ * flags, resolved under the RESOLVE_* rules of resolve.  A descriptor, or
+ * -1 with errno set. */
+int cz_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve);
+/* cz_check_trusted for something of group g named name (shown as
+ * CONFDIR/NAME): refused under setuid (cfg->strict), a warning in the log
+ * for root's own runs. */
+int cz_group_trusted(const struct cz_config *cfg, const struct cz_group *g, const char *name,
+		     const struct stat *sb, struct cz_error *err);
 bool cz_exists(int dirfd, const char *name);
 /* Call fn for every entry of the directory but . and .. until it returns
  * nonzero (returned); reads from dirfd's position, which it moves.  One

@@ -140,11 +140,8 @@ int cz_unshare_tree(const struct cz_state *st, struct cz_error *err)
 
 static int open_target(int rootfd, const struct cz_group *g, const char *name, struct cz_error *err)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, rootfd, name, &how, sizeof how);
+	int fd = cz_openat2(rootfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+			    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 
 	if (fd >= 0)
 		return fd;

@@ -34,7 +34,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -109,8 +108,6 @@ static int mount_upper(const struct cz_group *g, int target, const struct stat *
  * could be swapped for one); its last component in *last. */
 static int open_parent(const char *path, const char **last)
 {
-	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
 	char dir[CZ_UPPER_MAX];
 	const char *slash = strrchr(path, '/');
 
@@ -120,7 +117,8 @@ static int open_parent(const char *path, const char **last)
 	}
 	snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
 	*last = slash + 1;
-	return (int)syscall(SYS_openat2, AT_FDCWD, dir[0] ? dir : "/", &how, sizeof how);
+	return cz_openat2(AT_FDCWD, dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC,
+			  RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 /* The upper layer in the instance's directory of ephemeral-dir: `upper`
@@ -264,7 +262,8 @@ int cz_overlay_dir(const struct cz_group *g, struct cz_error *err)
 int cz_overlay_upper(const struct cz_config *cfg, struct cz_group *g, const struct cz_state *st,
 		     struct cz_error *err)
 {
-	const char *name = NULL, *why;
+	const char *name = NULL;
+	char what[sizeof g->upper_dir + 16];
 	struct stat sb;
 	int dfd, r;
 
@@ -278,14 +277,9 @@ int cz_overlay_upper(const struct cz_config *cfg, struct cz_group *g, const stru
 		r = cz_fail(err, errno, "%s: %m", g->upper_dir);
 		goto out;
 	}
-	if ((r = cz_check_trusted(&sb)) < 0) {
-		why = r == -EPERM ? "not owned by root" : "writable by group or others";
-		if (cfg->strict) {
-			r = cz_fail(err, EPERM, "refusing %s/ephemeral-dir %s: %s", g->confdir, g->upper_dir, why);
-			goto out;
-		}
-		cz_log(cfg, LOG_WARNING, "warning: %s/ephemeral-dir %s is %s", g->confdir, g->upper_dir, why);
-	}
+	snprintf(what, sizeof what, "ephemeral-dir %s", g->upper_dir);
+	if ((r = cz_group_trusted(cfg, g, what, &sb, err)) < 0)
+		goto out;
 	if (mkdirat(dfd, name, 0700) < 0) {
 		r = cz_fail(err, errno, "making %s (ephemeral-dir): %m", st->upper);
 		goto out;

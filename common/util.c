@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -88,6 +89,13 @@ int cz_write_file(const char *path, const char *text)
 	if (close(fd) < 0 && n >= 0)
 		n = -errno;
 	return n < 0 ? (int)n : 0;
+}
+
+int cz_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+{
+	struct open_how how = { .flags = flags, .resolve = resolve };
+
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }
 
 /* The sshd StrictModes rule: owned by root, not writable by group or
